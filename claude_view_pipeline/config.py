@@ -1,0 +1,102 @@
+"""Settings from the environment (DESIGN.md "Environment"), overridable by CLI flags.
+
+Everything that reads os.environ lives here, so the rest of the core takes plain values.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from .sources import ALL_SOURCES, Source
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+class ConfigError(ValueError):
+    """A setting has a value we refuse to guess about (exit status 2 in the CLI)."""
+
+
+def parse_flag(name: str, raw: str | None, default: bool) -> bool:
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(
+        f"{name}={raw!r} is not a boolean; use one of true/false/1/0/yes/no/on/off"
+    )
+
+
+def _dedupe_paths(paths: list[Path]) -> list[Path]:
+    seen: set[str] = set()
+    out: list[Path] = []
+    for p in paths:
+        key = os.path.realpath(p)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def default_db_path(env: Mapping[str, str]) -> Path:
+    if env.get("CLAUDE_VIEW_DB"):
+        return Path(env["CLAUDE_VIEW_DB"]).expanduser()
+    data_home = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).expanduser() / "claude-view-pipeline" / "index.duckdb"
+
+
+def claude_roots(env: Mapping[str, str]) -> list[Path]:
+    """Claude Code ``projects`` directories to scan (FORMATS.md 2, Layout)."""
+    if env.get("CLAUDE_PROJECTS_DIR"):
+        return [Path(env["CLAUDE_PROJECTS_DIR"]).expanduser()]
+    if env.get("CLAUDE_CONFIG_DIR"):
+        # ccusage accepts a comma-separated list here; so do we.
+        dirs = [d.strip() for d in env["CLAUDE_CONFIG_DIR"].split(",") if d.strip()]
+        return _dedupe_paths([Path(d).expanduser() / "projects" for d in dirs])
+    home = Path.home()
+    # ~/.config/claude is where some v1.0.30-era builds wrote (ccusage #121).
+    return _dedupe_paths([home / ".claude" / "projects", home / ".config" / "claude" / "projects"])
+
+
+def codex_roots(env: Mapping[str, str]) -> list[Path]:
+    """Codex ``sessions`` date tree plus ``archived_sessions`` (ccusage #1177)."""
+    codex_home = Path(env["CODEX_HOME"]).expanduser() if env.get("CODEX_HOME") else None
+    if env.get("CODEX_SESSIONS_DIR"):
+        sessions = Path(env["CODEX_SESSIONS_DIR"]).expanduser()
+    else:
+        sessions = (codex_home or Path.home() / ".codex") / "sessions"
+    archived = (codex_home / "archived_sessions") if codex_home else sessions.parent / "archived_sessions"
+    return _dedupe_paths([sessions, archived])
+
+
+def codex_roots_for_dir(sessions_dir: Path) -> list[Path]:
+    """Roots for an explicit ``--codex-dir``: the tree itself and its sibling archive."""
+    return _dedupe_paths([sessions_dir, sessions_dir.parent / "archived_sessions"])
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path
+    roots: dict[Source, list[Path]] = field(default_factory=dict)
+    enabled: dict[Source, bool] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        return cls(
+            db_path=default_db_path(env),
+            roots={Source.CLAUDE: claude_roots(env), Source.CODEX: codex_roots(env)},
+            enabled={
+                Source.CLAUDE: parse_flag("ENABLE_CLAUDE_SOURCE", env.get("ENABLE_CLAUDE_SOURCE"), True),
+                Source.CODEX: parse_flag("ENABLE_CODEX_SOURCE", env.get("ENABLE_CODEX_SOURCE"), True),
+            },
+        )
+
+    def enabled_sources(self) -> list[Source]:
+        return [s for s in ALL_SOURCES if self.enabled.get(s, True)]

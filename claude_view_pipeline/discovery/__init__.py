@@ -1,0 +1,74 @@
+"""Pass 1: find each source's session files and fingerprint them (path, size, mtime_ns).
+
+One module per source decides which files belong to it; this module holds the shared
+walk and the record type. Discovery only stats files, it never opens them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ..sources import Source
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFile:
+    source: Source
+    path: str
+    size: int
+    mtime_ns: int
+    # "main", "subagent" (Claude agent-*.jsonl) or "archived" (Codex archived_sessions/)
+    kind: str = "main"
+
+    @property
+    def fingerprint(self) -> tuple[int, int]:
+        return (self.size, self.mtime_ns)
+
+
+def walk_jsonl(root: Path, accept: Callable[[str, str], bool]) -> Iterable[tuple[str, os.stat_result]]:
+    """Yield (path, stat) for regular files under root whose (dirpath, name) is accepted.
+
+    A missing root yields nothing: not having Codex installed is not an error. Unreadable
+    sub-directories are skipped (their files cannot be indexed anyway); symlinked
+    directories are not followed, so a loop cannot hang discovery.
+    """
+    stack = [str(root)]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as it:
+                entries = list(it)
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.name.endswith(".jsonl") and accept(current, entry.name):
+                    st = entry.stat()
+                    if not _is_regular(st):
+                        continue
+                    yield entry.path, st
+            except OSError:
+                continue
+
+
+def _is_regular(st: os.stat_result) -> bool:
+    import stat
+
+    return stat.S_ISREG(st.st_mode)
+
+
+def discover(source: Source, roots: list[Path]) -> list[SessionFile]:
+    """All session files of one source under its roots, sorted by path (deterministic)."""
+    from . import claude, codex
+
+    finder = {Source.CLAUDE: claude.find_files, Source.CODEX: codex.find_files}[source]
+    files: dict[str, SessionFile] = {}
+    for root in roots:
+        for f in finder(root):
+            files.setdefault(f.path, f)
+    return [files[p] for p in sorted(files)]

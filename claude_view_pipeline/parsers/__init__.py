@@ -1,0 +1,34 @@
+"""Pass 2: one parser module per source, all behind one function shape
+``parse_file(path) -> FileParse``. The parser is chosen by the root a file was found
+under and the parser itself confirms the content (see sniff.py)."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from ..sources import Source
+from . import claude, codex
+from .base import REJECT_IO_ERROR, FileParse, Message, Session
+
+PARSERS: dict[Source, Callable[[str], FileParse]] = {
+    Source.CLAUDE: claude.parse_file,
+    Source.CODEX: codex.parse_file,
+}
+
+
+def parse_file(source: Source, path: str) -> FileParse:
+    """Parse one file with its source's parser. Never raises for bad input: an unreadable
+    file is an ``io_error`` rejection, a parser bug on odd input is a ``parse_error``."""
+    started = time.perf_counter()
+    try:
+        result = PARSERS[source](path)
+    except OSError as exc:
+        result = FileParse(source, path, rejection=REJECT_IO_ERROR, detail=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - one odd file must not lose the run
+        result = FileParse(source, path, rejection="parse_error", detail=f"{type(exc).__name__}: {exc}")
+    result.parse_ms = (time.perf_counter() - started) * 1000
+    return result
+
+
+__all__ = ["PARSERS", "FileParse", "Message", "Session", "parse_file"]

@@ -1,0 +1,390 @@
+"""Codex CLI rollout parser (FORMATS.md 1): the current ``{timestamp,type,payload}``
+envelope, the brief ``record_type`` format and the pre-envelope legacy format.
+
+Tokens come from the thread's running ``total_token_usage``: each event contributes its
+fieldwise increase over the previous total, so re-emitted or null ``token_count`` events
+never double-count (ccusage #876, #1288).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..sources import Source, canonical_id
+from .base import (
+    REJECT_EMPTY,
+    REJECT_NOT_A_SESSION_LOG,
+    REJECT_SOURCE_MISMATCH,
+    FileParse,
+    Message,
+    Session,
+    TimeSpan,
+    as_int,
+    iter_json_lines,
+    parse_timestamp,
+)
+from .sniff import sniff_line
+
+SOURCE = Source.CODEX
+
+_UUID_TAIL = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
+
+# User text Codex injects itself (AV, CV): context, not a prompt.
+INJECTED_PREFIXES = (
+    "<environment_context>",
+    "<user_instructions>",
+    "# AGENTS.md",
+    "<INSTRUCTIONS>",
+    "<skill>",
+    "<turn_aborted>",
+    "<subagent_notification>",
+)
+
+# response_item payload type -> tool name for tool calls that are not plain functions
+_TOOL_CALL_TYPES = {
+    "function_call": None,  # name from payload
+    "custom_tool_call": None,
+    "local_shell_call": "local_shell",
+    "web_search_call": "web_search",
+    "image_generation_call": "image_generation",
+    "tool_search_call": "tool_search",
+}
+_TOOL_OUTPUT_TYPES = frozenset({"function_call_output", "custom_tool_call_output", "tool_search_output", "local_shell_call_output"})
+_SILENT_ITEM_TYPES = frozenset({"ghost_snapshot", "compaction", "agent_message"})
+
+# event_msg payload types we know and that add no message of their own
+_MIRROR_EVENTS = frozenset({"agent_message", "agent_reasoning", "agent_reasoning_raw_content", "agent_reasoning_section_break"})
+_KNOWN_SILENT_EVENTS = frozenset({
+    "task_started", "task_complete", "turn_started", "turn_complete", "exec_command_end",
+    "patch_apply_end", "mcp_tool_call_end", "web_search_end", "entered_review_mode",
+    "exited_review_mode", "undo_started", "undo_completed", "error", "stream_error",
+    "item_completed", "item_started", "image_generation_end", "view_image_tool_call",
+    "thread_name_updated", "thread_settings_applied", "thread_goal_updated", "plan_update",
+    "background_event", "warning", "guardian_assessment", "collab_agent_spawn_end",
+    "collab_agent_interaction_end", "collab_waiting_end", "collab_close_end",
+    "sub_agent_activity", "dynamic_tool_call_request", "dynamic_tool_call_response",
+    "shutdown_complete", "list_custom_prompts_response", "get_history_entry_response",
+    "mcp_list_tools_response", "session_configured", "raw_response_item",
+})
+_KNOWN_SILENT_LINES = frozenset({"world_state", "inter_agent_communication_metadata"})
+_TOKEN_FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+
+
+def _content_text(content: object) -> str:
+    if isinstance(content, str):
+        return content
+    parts: list[str] = []
+    if isinstance(content, list):
+        for part in content:
+            if isinstance(part, dict):
+                t = part.get("text")
+                if isinstance(t, str):
+                    parts.append(t)
+            elif isinstance(part, str):
+                parts.append(part)
+    return "\n".join(parts)
+
+
+def _output_text(output: object) -> str | None:
+    if output is None:
+        return None
+    if isinstance(output, str):
+        return output
+    if isinstance(output, list):
+        return _content_text(output) or None
+    if isinstance(output, dict):
+        inner = output.get("output") or output.get("content")
+        return _output_text(inner) if inner is not None else None
+    return str(output)
+
+
+def _is_injected(text: str) -> bool:
+    return text.lstrip().startswith(INJECTED_PREFIXES)
+
+
+def _usage(obj: object) -> dict[str, int] | None:
+    if not isinstance(obj, dict):
+        return None
+    return {f: as_int(obj.get(f)) for f in _TOKEN_FIELDS}
+
+
+class _State:
+    """Per-file parse state."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.meta: dict | None = None
+        self.meta_id: str | None = None
+        self.model: str | None = None
+        self.first_turn_cwd: str | None = None
+        self.prev_total: dict[str, int] | None = None
+        self.pending_output: Message | None = None  # latest model output not yet given usage
+        self.user_events = 0
+        self.item_prompts: list[Message] = []
+        self.own_lines = 0
+        self.foreign_lines = 0
+
+
+def _record_usage(st: _State, delta: dict[str, int], ts, line_no: int) -> None:
+    if delta["input_tokens"] == 0 and delta["output_tokens"] == 0:
+        return  # a re-emit, or fill_to_context_window noise: not an API call
+    cached = min(delta["cached_input_tokens"], delta["input_tokens"])
+    target = st.pending_output
+    if target is None:
+        # usage for a model call whose content the log did not keep
+        target = Message("assistant", "usage", ts, line_no=line_no)
+        st.messages.append(target)
+    st.pending_output = None
+    target.is_api_call = True
+    target.model = st.model
+    target.input_tokens = delta["input_tokens"] - cached
+    target.cache_read_tokens = cached
+    target.cache_creation_tokens = 0
+    target.output_tokens = delta["output_tokens"]
+    target.reasoning_tokens = delta["reasoning_output_tokens"]
+
+
+def _token_count(st: _State, payload: dict, ts, line_no: int) -> None:
+    info = payload.get("info")
+    if not isinstance(info, dict):
+        return  # info: null carries rate limits only
+    total = _usage(info.get("total_token_usage"))
+    last = _usage(info.get("last_token_usage"))
+    if total is None:
+        if last is not None:
+            _record_usage(st, last, ts, line_no)
+        return
+    prev = st.prev_total
+    if prev is None:
+        delta = total
+    else:
+        delta = {f: total[f] - prev[f] for f in _TOKEN_FIELDS}
+        if any(v < 0 for v in delta.values()):
+            # the running total fell (a new baseline): this call is `last`, if given
+            delta = last if last is not None else {f: 0 for f in _TOKEN_FIELDS}
+    st.prev_total = total
+    _record_usage(st, delta, ts, line_no)
+
+
+def _response_item(st: _State, item: dict, ts, line_no: int, result: FileParse) -> None:
+    ptype = item.get("type")
+    if ptype == "message":
+        role = item.get("role")
+        text = _content_text(item.get("content"))
+        if role == "user":
+            if _is_injected(text):
+                st.messages.append(Message("system", "injected", ts, text, line_no=line_no))
+            else:
+                m = Message("user", "prompt", ts, text or None, line_no=line_no)
+                st.messages.append(m)
+                st.item_prompts.append(m)
+        elif role == "assistant":
+            m = Message("assistant", "text", ts, text or None, line_no=line_no)
+            st.messages.append(m)
+            st.pending_output = m
+        else:  # developer / system instructions
+            st.messages.append(Message("system", "instructions", ts, text or None, line_no=line_no))
+    elif ptype == "reasoning":
+        summary = item.get("summary")
+        text = _content_text(summary) if isinstance(summary, list) else None
+        m = Message("reasoning", "reasoning", ts, text or None, line_no=line_no)
+        st.messages.append(m)
+        st.pending_output = st.pending_output or m
+    elif ptype in _TOOL_CALL_TYPES:
+        name = _TOOL_CALL_TYPES[ptype] or (item.get("name") if isinstance(item.get("name"), str) else None)
+        if ptype == "function_call":
+            body = item.get("arguments")
+        elif ptype == "custom_tool_call":
+            body = item.get("input")
+        else:
+            body = item.get("action")
+        call_id = item.get("call_id") or item.get("id")
+        m = Message(
+            "tool_use",
+            ptype,
+            ts,
+            body if isinstance(body, str) else (_dump(body) if body is not None else None),
+            tool_name=name,
+            call_id=call_id if isinstance(call_id, str) else None,
+            line_no=line_no,
+        )
+        st.messages.append(m)
+        st.pending_output = st.pending_output or m
+    elif ptype in _TOOL_OUTPUT_TYPES:
+        call_id = item.get("call_id")
+        st.messages.append(
+            Message(
+                "tool_result",
+                ptype,
+                ts,
+                _output_text(item.get("output")),
+                call_id=call_id if isinstance(call_id, str) else None,
+                line_no=line_no,
+            )
+        )
+    elif ptype in _SILENT_ITEM_TYPES:
+        pass
+    else:
+        result.unknown_types[f"response_item:{ptype}"] += 1
+
+
+def _event(st: _State, payload: dict, ts, line_no: int, result: FileParse) -> None:
+    etype = payload.get("type")
+    if etype == "token_count":
+        _token_count(st, payload, ts, line_no)
+    elif etype == "user_message":
+        st.user_events += 1
+        text = payload.get("message") if isinstance(payload.get("message"), str) else ""
+        if _is_injected(text):
+            st.messages.append(Message("system", "injected", ts, text, line_no=line_no))
+        else:
+            st.messages.append(Message("user", "prompt", ts, text or None, line_no=line_no))
+    elif etype == "turn_aborted":
+        reason = payload.get("reason")
+        st.messages.append(Message("system", "turn_aborted", ts, reason if isinstance(reason, str) else None, line_no=line_no))
+    elif etype == "context_compacted":
+        st.messages.append(Message("system", "context_compacted", ts, line_no=line_no))
+    elif etype == "thread_rolled_back":
+        st.messages.append(Message("system", "thread_rolled_back", ts, _dump(payload.get("num_turns")), line_no=line_no))
+    elif etype in _MIRROR_EVENTS or etype in _KNOWN_SILENT_EVENTS:
+        pass
+    else:
+        result.unknown_types[f"event_msg:{etype}"] += 1
+
+
+def _session_meta(st: _State, meta: dict, ts) -> None:
+    if st.meta is None:  # the first session_meta in a file is canonical (CX-R)
+        st.meta = meta
+        if isinstance(meta.get("id"), str) and meta["id"]:
+            st.meta_id = meta["id"]
+
+
+def _dump(value: object) -> str | None:
+    import orjson
+
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return str(value)
+
+
+def parse_file(path: str) -> FileParse:
+    result = FileParse(SOURCE, path)
+    st = _State()
+    span = TimeSpan()
+    compacted_lines = 0
+
+    for line_no, line in iter_json_lines(path, result):
+        looks_like = sniff_line(line)
+        if looks_like is Source.CLAUDE:
+            st.foreign_lines += 1
+            if st.own_lines == 0:
+                result.rejection = REJECT_SOURCE_MISMATCH
+                result.detail = f"first recognisable line is a claude line (line {line_no})"
+                return result
+            result.unknown_types[f"foreign:{line.get('type')}"] += 1
+            continue
+        if looks_like is None:
+            result.unknown_types[f"line:{line.get('type')}"] += 1
+            continue
+        st.own_lines += 1
+        result.lines_ok += 1
+        ts = parse_timestamp(line.get("timestamp"))
+        span.add(ts)
+
+        if "payload" in line:
+            ltype = line.get("type")
+            payload = line["payload"] if isinstance(line["payload"], dict) else {}
+        elif "record_type" in line:  # brief format (b): flattened, tagged by record_type
+            rt = line.get("record_type")
+            ltype = {"response": "response_item", "event": "event_msg", "session_meta": "session_meta"}.get(rt, rt)
+            payload = line
+            if rt in ("state", "prev_session_meta"):
+                continue
+        elif line.get("type") is None:  # legacy bare SessionMeta first line
+            ltype, payload = "session_meta", line
+        else:  # legacy bare ResponseItem
+            ltype, payload = "response_item", line
+
+        if ltype == "session_meta":
+            _session_meta(st, payload.get("meta") if isinstance(payload.get("meta"), dict) else payload, ts)
+        elif ltype == "turn_context":
+            if isinstance(payload.get("model"), str) and payload["model"]:
+                st.model = payload["model"]
+            if st.first_turn_cwd is None and isinstance(payload.get("cwd"), str):
+                st.first_turn_cwd = payload["cwd"]
+        elif ltype == "response_item":
+            _response_item(st, payload, ts, line_no, result)
+        elif ltype == "event_msg":
+            _event(st, payload, ts, line_no, result)
+        elif ltype == "compacted":
+            compacted_lines += 1
+            # replacement_history is the compacted past, never new messages
+            msg = payload.get("message")
+            st.messages.append(Message("system", "compacted", ts, msg if isinstance(msg, str) else None, line_no=line_no))
+        elif ltype in _KNOWN_SILENT_LINES:
+            pass
+        else:
+            result.unknown_types[f"line:{ltype}"] += 1
+
+    if st.own_lines == 0:
+        if st.foreign_lines:
+            result.rejection = REJECT_SOURCE_MISMATCH
+        elif result.lines_malformed or result.unknown_types:
+            result.rejection = REJECT_NOT_A_SESSION_LOG
+            result.detail = f"{result.lines_malformed} malformed line(s), no Codex line"
+        else:
+            result.rejection = REJECT_EMPTY
+        return result
+
+    if st.user_events:
+        # user_message events are the prompts; the response_item copies mirror them
+        drop = {id(m) for m in st.item_prompts}
+        st.messages = [m for m in st.messages if id(m) not in drop]
+
+    meta = st.meta or {}
+    source_session_id = st.meta_id or _id_from_filename(path)
+    parent, relation = _lineage(meta)
+    git = meta.get("git") if isinstance(meta.get("git"), dict) else {}
+    src_field = meta.get("source")
+    originator = meta.get("originator") if isinstance(meta.get("originator"), str) else ""
+    session = Session(
+        SOURCE,
+        source_session_id,
+        path,
+        messages=st.messages,
+        parent_session_id=parent,
+        relation=relation,
+        is_sidechain=relation == "subagent",
+        is_headless=originator == "codex_exec" or src_field == "exec",
+        cli_version=meta.get("cli_version") if isinstance(meta.get("cli_version"), str) else None,
+        cwd=(meta.get("cwd") if isinstance(meta.get("cwd"), str) and meta.get("cwd") else None) or st.first_turn_cwd,
+        git_branch=git.get("branch") if isinstance(git.get("branch"), str) else None,
+        started_at=span.first,
+        ended_at=span.last,
+        reports_reasoning=True,
+    )
+    session.summarize(("compacted", "context_compacted"))
+    result.sessions.append(session)
+    return result
+
+
+def _id_from_filename(path: str) -> str:
+    stem = Path(path).stem
+    m = _UUID_TAIL.search(stem)
+    return m.group(1) if m else stem
+
+
+def _lineage(meta: dict) -> tuple[str | None, str | None]:
+    forked = meta.get("forked_from_id")
+    if isinstance(forked, str) and forked:
+        return canonical_id(SOURCE, forked), "fork"
+    src = meta.get("source")
+    if isinstance(src, dict) and isinstance(src.get("subagent"), dict):
+        spawn = src["subagent"].get("thread_spawn")
+        if isinstance(spawn, dict) and isinstance(spawn.get("parent_thread_id"), str) and spawn["parent_thread_id"]:
+            return canonical_id(SOURCE, spawn["parent_thread_id"]), "subagent"
+    return None, None

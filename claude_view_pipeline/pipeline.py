@@ -1,0 +1,268 @@
+"""The three pipeline stages as plain functions (the Dagster assets are thin wrappers):
+
+1. ``stage_session_files``: discover a source's files and diff them against the index.
+2. ``stage_parsed_sessions``: parse new/changed files (all with ``full``) to staged tables.
+3. ``load_session_index``: write the staged tables into DuckDB, one transaction per source.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import uuid
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .discovery import SessionFile, discover
+from .parsers import parse_file
+from .parsers.base import REJECT_DUPLICATE_SESSION, FileParse
+from .sources import Source
+from .staging import StagingArea, files_table, parsed_tables, session_files_from_table
+from .store import connect, write_partition
+from .store.writer import PartitionWrite, WriteSummary, indexed_fingerprints
+
+Progress = Callable[[Source, int, int], None]  # (source, files done, files total)
+
+# Below this much input, worker start-up costs more than it saves.
+POOL_MIN_BYTES = 32 * 1024 * 1024
+POOL_MIN_FILES = 400
+
+
+@dataclass
+class DiscoveryReport:
+    source: Source
+    files_scanned: int
+    new: int
+    changed: int
+    unchanged: int
+    missing: int
+    roots: list[str]
+
+    def as_metadata(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "source"}
+
+
+@dataclass
+class ParseReport:
+    source: Source
+    full: bool
+    files_parsed: int
+    sessions: int
+    messages: int
+    rejected: dict[str, int] = field(default_factory=dict)
+    lines_ok: int = 0
+    lines_malformed: int = 0
+    parse_ms_p50: float = 0.0
+    parse_ms_p95: float = 0.0
+    unknown_types: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class IndexReport:
+    source: Source
+    run_id: str
+    write: WriteSummary
+    sessions_in_index: int
+    messages_in_index: int
+    tokens: dict[str, int]
+
+
+# --- pass 1 -------------------------------------------------------------------------------
+
+
+def stage_session_files(source: Source, roots: list[Path], db_path: Path, staging: StagingArea) -> DiscoveryReport:
+    files = discover(source, roots)
+    known: dict[str, tuple[int, int]] = {}
+    if Path(db_path).exists():
+        con = connect(db_path, read_only=True)
+        try:
+            known = indexed_fingerprints(con, source)
+        finally:
+            con.close()
+    changed = {f.path for f in files if known.get(f.path) != f.fingerprint}
+    new = sum(1 for f in files if f.path not in known)
+    present = {f.path for f in files}
+    report = DiscoveryReport(
+        source=source,
+        files_scanned=len(files),
+        new=new,
+        changed=len(changed) - new,
+        unchanged=len(files) - len(changed),
+        missing=sum(1 for p in known if p not in present),
+        roots=[str(r) for r in roots],
+    )
+    staging.write(source, "files", {"files": files_table(files, changed)}, {"source": source.value, **report.as_metadata()})
+    return report
+
+
+# --- pass 2 -------------------------------------------------------------------------------
+
+
+def _parse_chunk(source_value: str, files: list[tuple[str, int, int, str]]) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """Worker entry point: parse a chunk of files into staged tables (picklable in, out)."""
+    source = Source(source_value)
+    pairs = [(SessionFile(source, p, s, m, k), parse_file(source, p)) for p, s, m, k in files]
+    return parsed_tables(pairs)
+
+
+def _chunks(items: list, n: int) -> list[list]:
+    size = max(1, -(-len(items) // n))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def parse_files(source: Source, files: list[SessionFile], workers: int | None = None, progress: Progress | None = None) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """Parse files into (sessions, messages, file_results) tables, in parallel for large inputs."""
+    if workers is None:
+        workers = int(os.environ.get("CLAUDE_VIEW_WORKERS", "0")) or (os.cpu_count() or 1)
+    total_bytes = sum(f.size for f in files)
+    use_pool = workers > 1 and (total_bytes >= POOL_MIN_BYTES or len(files) >= POOL_MIN_FILES)
+    jobs = [(f.path, f.size, f.mtime_ns, f.kind) for f in files]
+    parts: list[tuple[pa.Table, pa.Table, pa.Table]] = []
+    if not use_pool:
+        step = max(1, len(jobs) // 20)
+        for i in range(0, len(jobs), step):
+            parts.append(_parse_chunk(source.value, jobs[i : i + step]))
+            if progress:
+                progress(source, min(i + step, len(jobs)), len(jobs))
+    else:
+        # spawn, not fork: the caller may be a threaded Dagster process
+        chunks = _chunks(jobs, workers * 8)
+        done = 0
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            for chunk, tables in zip(chunks, pool.map(_parse_chunk, [source.value] * len(chunks), chunks)):
+                parts.append(tables)
+                done += len(chunk)
+                if progress:
+                    progress(source, done, len(jobs))
+    if not parts:
+        parts.append(parsed_tables([]))
+    sessions, messages, results = (pa.concat_tables([p[i] for p in parts]) for i in range(3))
+    return _drop_duplicate_ids(sessions, messages, results)
+
+
+def _drop_duplicate_ids(sessions: pa.Table, messages: pa.Table, results: pa.Table) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """One session id from two files of this batch: keep the preferred file's copy (active
+    over archived, then path order) and reject the other as ``duplicate_session_id``."""
+    rows = results.select(["path", "kind", "session_ids"]).to_pylist()
+    rows.sort(key=lambda r: (r["kind"] == "archived", r["path"]))
+    owner: dict[str, str] = {}
+    losers: dict[str, str] = {}
+    for r in rows:
+        for sid in r["session_ids"] or []:
+            if sid in owner:
+                losers[r["path"]] = f"session {sid} is already indexed from {owner[sid]}"
+            else:
+                owner[sid] = r["path"]
+    if not losers:
+        return sessions, messages, results
+    lost = pa.array(list(losers))
+    sessions = sessions.filter(pc.invert(pc.is_in(sessions["file_path"], lost)))
+    messages = messages.filter(pc.invert(pc.is_in(messages["file_path"], lost)))
+    res = results.to_pydict()
+    for i, p in enumerate(res["path"]):
+        if p in losers:
+            res["status"][i] = "rejected"
+            res["reason"][i] = REJECT_DUPLICATE_SESSION
+            res["detail"][i] = losers[p]
+            res["session_ids"][i] = []
+    return sessions, messages, pa.table(res, schema=results.schema)
+
+
+def stage_parsed_sessions(source: Source, staging: StagingArea, full: bool = False, workers: int | None = None, progress: Progress | None = None) -> ParseReport:
+    listed = session_files_from_table(source, staging.read_table(source, "files", "files"))
+    todo = [f for f, changed in listed if full or changed]
+    sessions, messages, results = parse_files(source, todo, workers=workers, progress=progress)
+    res = results.to_pydict()
+    rejected = Counter(r for r in res["reason"] if r)
+    unknown: Counter[str] = Counter()
+    for u in res["unknown_types"]:
+        if u:
+            unknown.update(orjson.loads(u))
+    times = sorted(res["parse_ms"])
+    report = ParseReport(
+        source=source,
+        full=full,
+        files_parsed=len(todo),
+        sessions=sessions.num_rows,
+        messages=messages.num_rows,
+        rejected=dict(sorted(rejected.items())),
+        lines_ok=sum(res["lines_ok"]),
+        lines_malformed=sum(res["lines_malformed"]),
+        parse_ms_p50=round(statistics.median(times), 3) if times else 0.0,
+        parse_ms_p95=round(times[min(len(times) - 1, int(len(times) * 0.95))], 3) if times else 0.0,
+        unknown_types=dict(unknown.most_common()),
+    )
+    staging.write(
+        source,
+        "parsed",
+        {"sessions": sessions, "messages": messages, "file_results": results},
+        {"source": source.value, "full": full, **{k: v for k, v in report.__dict__.items() if k not in ("source", "full")}},
+    )
+    return report
+
+
+# --- index --------------------------------------------------------------------------------
+
+
+def _metrics(source: Source, staging: StagingArea) -> list[tuple[str, str, str, float]]:
+    """index_metrics rows (stage, result, metric, value) for this run (DESIGN.md)."""
+    files = staging.read_manifest(source, "files")
+    res = staging.read_table(source, "parsed", "file_results").to_pydict()
+    out: list[tuple[str, str, str, float]] = [("pass1", "ok", "files_scanned", files["files_scanned"])]
+    outcomes = Counter(r or "ok" for r in res["reason"])
+    out += [("pass2", result, "files", n) for result, n in sorted(outcomes.items())]
+    out.append(("pass2", "ok", "lines", sum(res["lines_ok"])))
+    out.append(("pass2", "parse_error", "lines", sum(res["lines_malformed"])))
+    out.append(("pass2", "ok", "sessions_indexed", sum(len(s or []) for s in res["session_ids"])))
+    unknown: Counter[str] = Counter()
+    for u in res["unknown_types"]:
+        if u:
+            unknown.update(orjson.loads(u))
+    out += [("pass2", name, "unknown_events", n) for name, n in sorted(unknown.items())]
+    times = sorted(res["parse_ms"])
+    if times:
+        out += [
+            ("pass2", "ok", "parse_ms_count", len(times)),
+            ("pass2", "ok", "parse_ms_sum", sum(times)),
+            ("pass2", "ok", "parse_ms_p50", statistics.median(times)),
+            ("pass2", "ok", "parse_ms_p95", times[min(len(times) - 1, int(len(times) * 0.95))]),
+            ("pass2", "ok", "parse_ms_max", times[-1]),
+        ]
+    return out
+
+
+def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_id: str | None = None) -> IndexReport:
+    run_id = run_id or uuid.uuid4().hex
+    w = PartitionWrite(
+        source=source,
+        run_id=run_id,
+        files_parquet=staging.table_path(source, "files", "files"),
+        sessions_parquet=staging.table_path(source, "parsed", "sessions"),
+        messages_parquet=staging.table_path(source, "parsed", "messages"),
+        file_results_parquet=staging.table_path(source, "parsed", "file_results"),
+        metrics=_metrics(source, staging),
+    )
+    con = connect(db_path)
+    try:
+        summary = write_partition(con, w)
+        n_sessions, n_messages = con.execute(
+            "SELECT (SELECT count(*) FROM sessions WHERE source = $s), (SELECT count(*) FROM messages WHERE source = $s)",
+            {"s": source.value},
+        ).fetchone()
+        tok = con.execute(
+            "SELECT coalesce(sum(input_tokens),0), coalesce(sum(cache_read_tokens),0), coalesce(sum(cache_creation_tokens),0),"
+            " coalesce(sum(output_tokens),0), coalesce(sum(total_tokens),0) FROM sessions WHERE source = ?",
+            [source.value],
+        ).fetchone()
+    finally:
+        con.close()
+    tokens = dict(zip(("input", "cache_read", "cache_creation", "output", "total"), (int(t) for t in tok)))
+    return IndexReport(source, run_id, summary, n_sessions, n_messages, tokens)

@@ -1,0 +1,189 @@
+"""The hand-off between pipeline stages: Arrow tables written as Parquet.
+
+Pass 1 stages the discovered file list, pass 2 stages parsed sessions/messages/file
+outcomes, and the index stage loads them into DuckDB in one transaction. Staging by
+source keeps each partition's intermediate data apart; a stage is replaced atomically
+(written beside, then renamed) so a crash never leaves a half-written hand-off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .discovery import SessionFile
+from .parsers.base import FileParse
+from .sources import Source
+
+TS = pa.timestamp("us", tz="UTC")
+
+FILES_SCHEMA = pa.schema([
+    ("path", pa.string()),
+    ("kind", pa.string()),
+    ("size", pa.int64()),
+    ("mtime_ns", pa.int64()),
+    ("changed", pa.bool_()),
+])
+
+SESSIONS_SCHEMA = pa.schema([
+    ("id", pa.string()), ("source", pa.string()), ("source_session_id", pa.string()),
+    ("file_path", pa.string()), ("file_size", pa.int64()), ("file_mtime_ns", pa.int64()),
+    ("parent_session_id", pa.string()), ("relation", pa.string()),
+    ("is_sidechain", pa.bool_()), ("is_headless", pa.bool_()), ("cli_version", pa.string()),
+    ("cwd", pa.string()), ("project", pa.string()), ("git_branch", pa.string()),
+    ("started_at", TS), ("ended_at", TS), ("primary_model", pa.string()), ("models", pa.list_(pa.string())),
+    ("message_count", pa.int32()), ("user_prompt_count", pa.int32()), ("api_call_count", pa.int32()),
+    ("tool_call_count", pa.int32()), ("input_tokens", pa.int64()), ("cache_read_tokens", pa.int64()),
+    ("cache_creation_tokens", pa.int64()), ("output_tokens", pa.int64()), ("reasoning_tokens", pa.int64()),
+    ("total_tokens", pa.int64()), ("compaction_count", pa.int32()), ("microcompaction_count", pa.int32()),
+    ("aborted_turn_count", pa.int32()), ("inherited_records", pa.int32()), ("malformed_lines", pa.int32()),
+    ("unknown_types", pa.string()),
+])
+
+MESSAGES_SCHEMA = pa.schema([
+    ("file_path", pa.string()),  # staging only: tells same-id copies from two files apart
+    ("session_id", pa.string()), ("source", pa.string()), ("ordinal", pa.int32()), ("role", pa.string()),
+    ("kind", pa.string()), ("timestamp", TS), ("text", pa.string()), ("tool_name", pa.string()),
+    ("call_id", pa.string()), ("is_error", pa.bool_()), ("line_no", pa.int32()), ("inherited", pa.bool_()),
+    ("response_key", pa.string()), ("model", pa.string()), ("input_tokens", pa.int64()),
+    ("cache_read_tokens", pa.int64()), ("cache_creation_tokens", pa.int64()), ("output_tokens", pa.int64()),
+    ("reasoning_tokens", pa.int64()),
+])
+
+FILE_RESULTS_SCHEMA = pa.schema([
+    ("path", pa.string()), ("kind", pa.string()), ("size", pa.int64()), ("mtime_ns", pa.int64()),
+    ("status", pa.string()), ("reason", pa.string()), ("detail", pa.string()),
+    ("session_ids", pa.list_(pa.string())), ("lines_ok", pa.int32()), ("lines_malformed", pa.int32()),
+    ("lines_incomplete_tail", pa.int32()), ("unknown_types", pa.string()), ("parse_ms", pa.float64()),
+])
+
+_MESSAGE_FIELDS = [f.name for f in MESSAGES_SCHEMA][6:]  # after file_path .. kind
+
+
+def files_table(files: list[SessionFile], changed: set[str]) -> pa.Table:
+    return pa.table(
+        {
+            "path": [f.path for f in files],
+            "kind": [f.kind for f in files],
+            "size": [f.size for f in files],
+            "mtime_ns": [f.mtime_ns for f in files],
+            "changed": [f.path in changed for f in files],
+        },
+        schema=FILES_SCHEMA,
+    )
+
+
+def session_files_from_table(source: Source, table: pa.Table) -> list[tuple[SessionFile, bool]]:
+    cols = table.to_pydict()
+    return [
+        (SessionFile(source, p, s, m, k), c)
+        for p, k, s, m, c in zip(cols["path"], cols["kind"], cols["size"], cols["mtime_ns"], cols["changed"])
+    ]
+
+
+def _unknown_json(counter) -> str | None:
+    return orjson.dumps(dict(sorted(counter.items()))).decode() if counter else None
+
+
+def parsed_tables(results: list[tuple[SessionFile, FileParse]]) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """(sessions, messages, file_results) for a batch of parsed files."""
+    s_cols: dict[str, list] = {f.name: [] for f in SESSIONS_SCHEMA}
+    m_cols: dict[str, list] = {f.name: [] for f in MESSAGES_SCHEMA}
+    r_cols: dict[str, list] = {f.name: [] for f in FILE_RESULTS_SCHEMA}
+    for sf, fp in results:
+        for s in fp.sessions:
+            sid = s.id
+            row = {
+                "id": sid, "source": s.source.value, "source_session_id": s.source_session_id,
+                "file_path": s.file_path, "file_size": sf.size, "file_mtime_ns": sf.mtime_ns,
+                "parent_session_id": s.parent_session_id, "relation": s.relation,
+                "is_sidechain": s.is_sidechain, "is_headless": s.is_headless, "cli_version": s.cli_version,
+                "cwd": s.cwd, "project": s.project, "git_branch": s.git_branch,
+                "started_at": s.started_at, "ended_at": s.ended_at, "primary_model": s.primary_model,
+                "models": s.models, "message_count": len(s.messages),
+                "user_prompt_count": s.user_prompt_count, "api_call_count": s.api_call_count,
+                "tool_call_count": s.tool_call_count, "input_tokens": s.input_tokens,
+                "cache_read_tokens": s.cache_read_tokens, "cache_creation_tokens": s.cache_creation_tokens,
+                "output_tokens": s.output_tokens, "reasoning_tokens": s.reasoning_tokens,
+                "total_tokens": s.total_tokens, "compaction_count": s.compaction_count,
+                "microcompaction_count": s.microcompaction_count, "aborted_turn_count": s.aborted_turn_count,
+                "inherited_records": s.inherited_records, "malformed_lines": fp.lines_malformed,
+                "unknown_types": _unknown_json(fp.unknown_types),
+            }
+            for k, v in row.items():
+                s_cols[k].append(v)
+            n = len(s.messages)
+            m_cols["file_path"].extend([s.file_path] * n)
+            m_cols["session_id"].extend([sid] * n)
+            m_cols["source"].extend([s.source.value] * n)
+            m_cols["ordinal"].extend(range(n))
+            m_cols["role"].extend(m.role for m in s.messages)
+            m_cols["kind"].extend(m.kind for m in s.messages)
+            for name in _MESSAGE_FIELDS:
+                m_cols[name].extend(getattr(m, name) for m in s.messages)
+        row = {
+            "path": sf.path, "kind": sf.kind, "size": sf.size, "mtime_ns": sf.mtime_ns,
+            "status": "indexed" if fp.ok else "rejected", "reason": fp.rejection, "detail": fp.detail,
+            "session_ids": [s.id for s in fp.sessions], "lines_ok": fp.lines_ok,
+            "lines_malformed": fp.lines_malformed, "lines_incomplete_tail": fp.lines_incomplete_tail,
+            "unknown_types": _unknown_json(fp.unknown_types), "parse_ms": fp.parse_ms,
+        }
+        for k, v in row.items():
+            r_cols[k].append(v)
+    return (
+        pa.table(s_cols, schema=SESSIONS_SCHEMA),
+        pa.table(m_cols, schema=MESSAGES_SCHEMA),
+        pa.table(r_cols, schema=FILE_RESULTS_SCHEMA),
+    )
+
+
+@dataclass(frozen=True)
+class StagingArea:
+    """``<root>/<source>/{files,parsed}``: the latest hand-off of each stage per source."""
+
+    root: Path
+
+    @classmethod
+    def beside(cls, db_path: Path) -> "StagingArea":
+        return cls(Path(str(db_path) + ".staging"))
+
+    def stage_dir(self, source: Source, stage: str) -> Path:
+        return self.root / source.value / stage
+
+    def write(self, source: Source, stage: str, tables: dict[str, pa.Table], manifest: dict) -> Path:
+        final = self.stage_dir(source, stage)
+        tmp = final.with_name(f"{stage}.tmp-{os.getpid()}")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        for name, table in tables.items():
+            pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str))
+        old = final.with_name(f"{stage}.old-{os.getpid()}")
+        if final.exists():
+            final.rename(old)
+        tmp.rename(final)
+        if old.exists():
+            shutil.rmtree(old)
+        return final
+
+    def read_manifest(self, source: Source, stage: str) -> dict:
+        path = self.stage_dir(source, stage) / "manifest.json"
+        if not path.exists():
+            raise FileNotFoundError(
+                f"no staged {stage!r} data for source {source.value!r} at {path}; materialize the upstream asset first"
+            )
+        return json.loads(path.read_text())
+
+    def table_path(self, source: Source, stage: str, name: str) -> Path:
+        return self.stage_dir(source, stage) / f"{name}.parquet"
+
+    def read_table(self, source: Source, stage: str, name: str) -> pa.Table:
+        return pq.read_table(self.table_path(source, stage, name))

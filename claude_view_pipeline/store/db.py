@@ -1,0 +1,48 @@
+"""Opening the index file.
+
+DuckDB allows one writer process per file and blocks other processes meanwhile, so a
+second run waits for the lock for a bounded time and then fails with a clear message
+instead of corrupting anything or hanging forever.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_LOCK_TIMEOUT_S = float(os.environ.get("CLAUDE_VIEW_LOCK_TIMEOUT", "120"))
+
+
+class IndexLockedError(RuntimeError):
+    pass
+
+
+def _is_lock_conflict(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set lock" in text)
+
+
+def connect(db_path: Path | str, read_only: bool = False, lock_timeout_s: float | None = None) -> duckdb.DuckDBPyConnection:
+    path = Path(db_path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    timeout = DEFAULT_LOCK_TIMEOUT_S if lock_timeout_s is None else lock_timeout_s
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if not _is_lock_conflict(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise IndexLockedError(
+                    f"the index {path} is locked by another process (another index run, or an open "
+                    f"DuckDB session) and stayed locked for {timeout:.0f}s; try again when it has "
+                    f"finished (CLAUDE_VIEW_LOCK_TIMEOUT sets the wait)"
+                ) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)

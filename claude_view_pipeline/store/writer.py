@@ -1,0 +1,193 @@
+"""Writing one source partition into the index: all-or-nothing, one transaction.
+
+Rows of the files parsed in this run replace the rows those files wrote before; rows of
+unchanged files are left alone; rows of files that vanished are kept and flagged
+``file_missing``. Every statement is scoped to the partition's source, so a Codex write
+can never touch a Claude row and the reverse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from ..sources import Source
+from .migrate import migrate
+
+
+class SourceScopeError(RuntimeError):
+    """Staged data holds rows of another source than the partition being written."""
+
+
+@dataclass
+class PartitionWrite:
+    source: Source
+    run_id: str
+    files_parquet: Path  # every discovered file of the source (pass 1)
+    sessions_parquet: Path
+    messages_parquet: Path
+    file_results_parquet: Path  # outcome of every file parsed in this run (pass 2)
+    metrics: list[tuple[str, str, str, float]] = field(default_factory=list)  # (stage, result, metric, value)
+
+
+@dataclass
+class WriteSummary:
+    sessions_written: int
+    messages_written: int
+    sessions_in_index: int
+    duplicates_rejected: int
+    superseded: int
+    files_missing: int
+
+
+def _q(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteSummary:
+    migrate(con)
+    src = w.source.value
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE stage_sessions AS SELECT * FROM read_parquet({_q(w.sessions_parquet)})")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE stage_results AS SELECT * FROM read_parquet({_q(w.file_results_parquet)})")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE stage_files AS SELECT * FROM read_parquet({_q(w.files_parquet)})")
+        foreign = con.execute("SELECT count(*) FROM stage_sessions WHERE source IS DISTINCT FROM ?", [src]).fetchone()[0]
+        foreign_msgs = con.execute(
+            f"SELECT count(*) FROM read_parquet({_q(w.messages_parquet)}) WHERE source IS DISTINCT FROM ?", [src]
+        ).fetchone()[0]
+        if foreign or foreign_msgs:
+            raise SourceScopeError(
+                f"staged data for partition {src!r} holds {foreign} session(s) and {foreign_msgs} message(s) "
+                "of another source; refusing to write"
+            )
+
+        # A session id already held by a file that was not re-parsed: the preferred copy wins
+        # (an active Codex thread over its archived copy, then path order).
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE id_clash AS
+            WITH cand AS (
+                SELECT s.id, s.file_path, r.kind, 'new' AS origin
+                FROM stage_sessions s JOIN stage_results r ON r.path = s.file_path
+                UNION ALL
+                SELECT s.id, s.file_path, coalesce(f.kind, 'main'), 'old'
+                FROM sessions s LEFT JOIN indexed_files f ON f.path = s.file_path AND f.source = s.source
+                WHERE s.source = $src
+                  AND s.id IN (SELECT id FROM stage_sessions)
+                  AND s.file_path NOT IN (SELECT path FROM stage_results)
+            ),
+            ranked AS (
+                SELECT *, row_number() OVER (PARTITION BY id ORDER BY (kind = 'archived'), file_path) AS rn,
+                       first_value(file_path) OVER (PARTITION BY id ORDER BY (kind = 'archived'), file_path) AS winner
+                FROM cand
+            )
+            SELECT id, file_path, origin, winner FROM ranked WHERE rn > 1
+            """,
+            {"src": src},
+        )
+        # drop what the re-parsed files wrote before, and old copies that lost a clash
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE doomed AS
+            SELECT id FROM sessions
+            WHERE source = $src AND (file_path IN (SELECT path FROM stage_results)
+                  OR id IN (SELECT id FROM id_clash WHERE origin = 'old'))
+            """,
+            {"src": src},
+        )
+        con.execute("DELETE FROM messages WHERE source = $src AND session_id IN (SELECT id FROM doomed)", {"src": src})
+        con.execute("DELETE FROM sessions WHERE source = $src AND id IN (SELECT id FROM doomed)", {"src": src})
+
+        con.execute(
+            """
+            INSERT INTO sessions BY NAME
+            SELECT s.*, false AS file_missing, $run AS run_id, now() AS indexed_at
+            FROM stage_sessions s
+            WHERE s.id NOT IN (SELECT id FROM id_clash WHERE origin = 'new')
+            """,
+            {"run": w.run_id},
+        )
+        sessions_written = con.execute("SELECT count(*) FROM stage_sessions WHERE id NOT IN (SELECT id FROM id_clash WHERE origin = 'new')").fetchone()[0]
+        con.execute(
+            f"""
+            INSERT INTO messages BY NAME
+            SELECT m.* EXCLUDE (file_path), $run AS run_id FROM read_parquet({_q(w.messages_parquet)}) m
+            WHERE m.session_id NOT IN (SELECT id FROM id_clash WHERE origin = 'new')
+            """,
+            {"run": w.run_id},
+        )
+        messages_written = con.execute(
+            "SELECT count(*) FROM messages WHERE source = $src AND run_id = $run", {"src": src, "run": w.run_id}
+        ).fetchone()[0]
+
+        con.execute("DELETE FROM indexed_files WHERE source = $src AND path IN (SELECT path FROM stage_results)", {"src": src})
+        con.execute(
+            """
+            INSERT INTO indexed_files BY NAME
+            SELECT r.path, $src AS source, r.kind, r.size, r.mtime_ns,
+                   CASE WHEN c.id IS NULL THEN r.status ELSE 'rejected' END AS status,
+                   CASE WHEN c.id IS NULL THEN r.reason ELSE 'duplicate_session_id' END AS reason,
+                   CASE WHEN c.id IS NULL THEN r.detail ELSE 'session ' || c.id || ' is already indexed from ' || c.winner END AS detail,
+                   r.session_ids, r.lines_ok, r.lines_malformed, false AS missing, $run AS run_id, now() AS indexed_at
+            FROM stage_results r
+            LEFT JOIN (SELECT * FROM id_clash WHERE origin = 'new') c ON c.file_path = r.path
+            """,
+            {"src": src, "run": w.run_id},
+        )
+        con.execute(
+            """
+            UPDATE indexed_files SET status = 'superseded',
+                   detail = 'session ' || c.id || ' is now indexed from ' || c.winner
+            FROM id_clash c WHERE c.origin = 'old' AND indexed_files.path = c.file_path AND indexed_files.source = $src
+            """,
+            {"src": src},
+        )
+        # Files that vanished keep their rows; files that came back are re-linked.
+        con.execute(
+            """
+            UPDATE indexed_files SET missing = (path NOT IN (SELECT path FROM stage_files))
+            WHERE source = $src AND missing IS DISTINCT FROM (path NOT IN (SELECT path FROM stage_files))
+            """,
+            {"src": src},
+        )
+        con.execute(
+            """
+            UPDATE sessions SET file_missing = (file_path NOT IN (SELECT path FROM stage_files))
+            WHERE source = $src AND file_missing IS DISTINCT FROM (file_path NOT IN (SELECT path FROM stage_files))
+            """,
+            {"src": src},
+        )
+        if w.metrics:
+            con.executemany(
+                "INSERT INTO index_metrics VALUES (?, now(), ?, ?, ?, ?, ?)",
+                [[w.run_id, src, stage, result, metric, float(value)] for stage, result, metric, value in w.metrics],
+            )
+        dup_new, dup_old = con.execute(
+            "SELECT count(*) FILTER (WHERE origin = 'new'), count(*) FILTER (WHERE origin = 'old') FROM id_clash"
+        ).fetchone()
+        in_index = con.execute("SELECT count(*) FROM sessions WHERE source = $src", {"src": src}).fetchone()[0]
+        missing = con.execute(
+            "SELECT count(*) FROM indexed_files WHERE source = $src AND missing", {"src": src}
+        ).fetchone()[0]
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for t in ("stage_sessions", "stage_results", "stage_files", "id_clash", "doomed"):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+    return WriteSummary(sessions_written, messages_written, in_index, dup_new, dup_old, missing)
+
+
+def indexed_fingerprints(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, tuple[int, int]]:
+    """path -> (size, mtime_ns) as last parsed, for the incremental diff of pass 1."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if "indexed_files" not in tables:
+        return {}
+    rows = con.execute(
+        "SELECT path, size, mtime_ns FROM indexed_files WHERE source = ?", [source.value]
+    ).fetchall()
+    return {p: (s, m) for p, s, m in rows}
