@@ -1,0 +1,1 @@
+"""Dagster layer: assets, resources, jobs. Thin wrappers over claude_view_pipeline."""

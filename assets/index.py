@@ -1,0 +1,122 @@
+"""The three pipeline stages as source-partitioned assets:
+session_files (pass 1) -> parsed_sessions (pass 2) -> session_index (DuckDB tables)."""
+
+import warnings
+
+import dagster as dg
+
+from claude_view_pipeline import pipeline
+from claude_view_pipeline.sources import SOURCE_NAMES, UnknownSourceError
+
+from .resources import IndexSettings
+
+source_partitions = dg.StaticPartitionsDefinition(list(SOURCE_NAMES))
+
+# A backfill over both sources is one run, so the DuckDB file has one writer at a time.
+# backfill_policy is marked beta; we rely on it deliberately, so its warning is not shown.
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
+_single_run = dg.BackfillPolicy.single_run()
+WRITER_POOL = "claude_view_index_writer"
+GROUP = "session_index"
+
+def _sources(context: dg.AssetExecutionContext, index: IndexSettings):
+    try:
+        return [index.checked_source(key) for key in context.partition_keys]
+    except UnknownSourceError as exc:
+        raise dg.Failure(str(exc)) from exc
+
+@dg.asset(
+    partitions_def=source_partitions,
+    backfill_policy=_single_run,
+    group_name=GROUP,
+    kinds={"python", "parquet"},
+    description=(
+        "Pass 1: the source's session files under its roots, each fingerprinted by "
+        "(path, size, mtime_ns) and compared with the index to find new and changed files."
+    ),
+)
+def session_files(context: dg.AssetExecutionContext, index: IndexSettings) -> dg.MaterializeResult:
+    metadata: dict = {}
+    for source in _sources(context, index):
+        report = pipeline.stage_session_files(source, index.roots(source), index.resolved_db_path(), index.staging())
+        context.log.info(f"[{source.value}] {report.files_scanned} files: {report.new} new, {report.changed} changed, {report.missing} missing")
+        for k, v in report.as_metadata().items():
+            metadata[f"{source.value}/{k}" if len(context.partition_keys) > 1 else k] = (
+                dg.MetadataValue.text(", ".join(v)) if isinstance(v, list) else v
+            )
+    return dg.MaterializeResult(metadata=metadata)
+
+class ParseConfig(dg.Config):
+    full_reindex: bool = False
+    """Re-parse every file of the chosen sources, not only new and changed ones."""
+
+@dg.asset(
+    partitions_def=source_partitions,
+    backfill_policy=_single_run,
+    deps=[session_files],
+    group_name=GROUP,
+    kinds={"python", "parquet"},
+    description=(
+        "Pass 2: unified session and message records parsed from new/changed files "
+        "(every file with full_reindex), plus each file's outcome and rejection reason."
+    ),
+)
+def parsed_sessions(context: dg.AssetExecutionContext, config: ParseConfig, index: IndexSettings) -> dg.MaterializeResult:
+    metadata: dict = {}
+    progress = index.progress_printer(context)
+    multi = len(context.partition_keys) > 1
+    for source in _sources(context, index):
+        r = pipeline.stage_parsed_sessions(source, index.staging(), full=config.full_reindex, workers=index.workers or None, progress=progress)
+        for name, rejected in r.rejected.items():
+            context.log.warning(f"[{source.value}] {rejected} file(s) rejected: {name}")
+        values = {
+            "files_parsed": r.files_parsed,
+            "sessions": r.sessions,
+            "messages": r.messages,
+            "files_rejected": sum(r.rejected.values()),
+            "lines_malformed": r.lines_malformed,
+            "parse_ms_p50": r.parse_ms_p50,
+            "parse_ms_p95": r.parse_ms_p95,
+            "rejected_by_reason": dg.MetadataValue.json(r.rejected),
+            "unknown_types": dg.MetadataValue.json(r.unknown_types),
+        }
+        metadata.update({(f"{source.value}/{k}" if multi else k): v for k, v in values.items()})
+    return dg.MaterializeResult(metadata=metadata)
+
+@dg.asset(
+    partitions_def=source_partitions,
+    backfill_policy=_single_run,
+    deps=[parsed_sessions],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    pool=WRITER_POOL,
+    description=(
+        "The DuckDB index (tables sessions, messages, indexed_files, index_metrics). Each "
+        "source partition replaces only its own rows, in one transaction."
+    ),
+)
+def session_index(context: dg.AssetExecutionContext, index: IndexSettings) -> dg.MaterializeResult:
+    metadata: dict = {"db_path": dg.MetadataValue.path(str(index.resolved_db_path()))}
+    multi = len(context.partition_keys) > 1
+    for source in _sources(context, index):
+        r = pipeline.load_session_index(source, index.staging(), index.resolved_db_path(), run_id=context.run_id)
+        values = {
+            "sessions_written": r.write.sessions_written,
+            "messages_written": r.write.messages_written,
+            "sessions_in_index": r.sessions_in_index,
+            "messages_in_index": r.messages_in_index,
+            "files_missing": r.write.files_missing,
+            "duplicate_ids_rejected": r.write.duplicates_rejected,
+            "total_tokens": r.tokens["total"],
+        }
+        metadata.update({(f"{source.value}/{k}" if multi else k): v for k, v in values.items()})
+    return dg.MaterializeResult(metadata=metadata)
+
+index_assets = [session_files, parsed_sessions, session_index]
+
+index_job = dg.define_asset_job(
+    name="index_sessions",
+    selection=dg.AssetSelection.assets(*index_assets),
+    partitions_def=source_partitions,
+    description="Discover, parse and index session files for the selected source partitions.",
+)

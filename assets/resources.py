@@ -1,0 +1,65 @@
+"""The one resource the assets share: where the index lives and which roots to scan."""
+
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import dagster as dg
+
+from claude_view_pipeline.config import Settings, codex_roots_for_dir
+from claude_view_pipeline.sources import Source, parse_source
+from claude_view_pipeline.staging import StagingArea
+
+
+class IndexSettings(dg.ConfigurableResource):
+    """Unset fields fall back to the environment (CLAUDE_VIEW_DB, CLAUDE_PROJECTS_DIR,
+    CODEX_SESSIONS_DIR, CODEX_HOME, ENABLE_*_SOURCE; see DESIGN.md)."""
+
+    db_path: Optional[str] = None
+    claude_dir: Optional[str] = None
+    codex_dir: Optional[str] = None
+    workers: int = 0  # 0 = one per core (CLAUDE_VIEW_WORKERS overrides)
+    show_progress: bool = False  # the CLI turns this on: a live progress line on stderr
+
+    def settings(self) -> Settings:
+        return Settings.from_env()
+
+    def resolved_db_path(self) -> Path:
+        return Path(self.db_path).expanduser() if self.db_path else self.settings().db_path
+
+    def staging(self) -> StagingArea:
+        return StagingArea.beside(self.resolved_db_path())
+
+    def roots(self, source: Source) -> list[Path]:
+        if source is Source.CLAUDE and self.claude_dir:
+            return [Path(self.claude_dir).expanduser()]
+        if source is Source.CODEX and self.codex_dir:
+            return codex_roots_for_dir(Path(self.codex_dir).expanduser())
+        return self.settings().roots[source]
+
+    def checked_source(self, partition_key: str) -> Source:
+        """The partition's source, refusing unknown or disabled ones before any work
+        (a GraphQL launch accepts any partition key, so the asset must check)."""
+        source = parse_source(partition_key)
+        settings = self.settings()
+        if not settings.enabled.get(source, True):
+            flag = f"ENABLE_{source.value.upper()}_SOURCE"
+            raise dg.Failure(f"source {source.value!r} is disabled ({flag}=false); its rows are kept, nothing is indexed")
+        return source
+
+    def progress_printer(self, context: dg.AssetExecutionContext):
+        step = {}
+
+        def report(source: Source, done: int, total: int) -> None:
+            if self.show_progress and sys.stderr.isatty():
+                sys.stderr.write(f"\r  [{source.value}] parsing {done}/{total} files")
+                if done == total:
+                    sys.stderr.write("\n")
+                sys.stderr.flush()
+            tenth = (10 * done) // max(total, 1)
+            if tenth != step.get(source):
+                step[source] = tenth
+                context.log.info(f"[{source.value}] parsed {done}/{total} files")
+
+        return report

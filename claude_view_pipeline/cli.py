@@ -1,0 +1,119 @@
+"""``claude-view-pipeline``: the command-line face of the pipeline (DESIGN.md "CLI").
+
+``index`` runs the same Dagster asset job the UI runs, in process. Arguments are checked
+before Dagster is even imported, so a bad ``--sources`` costs nothing and writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .config import ConfigError, Settings
+from .sources import SOURCE_NAMES, Source, UnknownSourceError, parse_sources
+
+EXIT_USAGE = 2
+DEMO_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="claude-view-pipeline", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    ix = sub.add_parser("index", help="discover, parse and index session files into the DuckDB index")
+    ix.add_argument("--sources", help=f"comma-separated subset of {','.join(SOURCE_NAMES)} (default: every enabled source)")
+    ix.add_argument("--full", action="store_true", help="re-parse every file, not only new and changed ones")
+    ix.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
+    ix.add_argument("--claude-dir", type=Path, help="Claude Code projects dir (default: $CLAUDE_PROJECTS_DIR, ...)")
+    ix.add_argument("--codex-dir", type=Path, help="Codex sessions dir (default: $CODEX_SESSIONS_DIR, ...)")
+    ix.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    ix.add_argument(
+        "--demo-if-empty",
+        action="store_true",
+        help="when no session file is found under the default roots, index the bundled demo sessions",
+    )
+    return p
+
+
+def _fail(message: str) -> int:
+    print(f"claude-view-pipeline: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _choose_sources(requested: list[Source] | None, settings: Settings) -> list[Source]:
+    if requested is None:
+        return settings.enabled_sources()
+    disabled = [s for s in requested if not settings.enabled.get(s, True)]
+    if disabled:
+        flags = ", ".join(f"ENABLE_{s.value.upper()}_SOURCE=false" for s in disabled)
+        raise ConfigError(f"{', '.join(s.value for s in disabled)} is disabled ({flags}); nothing was indexed")
+    return requested
+
+
+def _found_any(sources: list[Source], settings: Settings) -> bool:
+    from .discovery import discover
+
+    return any(discover(s, settings.roots[s]) for s in sources)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    try:
+        requested = parse_sources(args.sources)
+        settings = Settings.from_env()
+        sources = _choose_sources(requested, settings)
+    except UnknownSourceError as exc:
+        return _fail(str(exc))
+    except ConfigError as exc:
+        return _fail(str(exc))
+    if not sources:
+        return _fail("every source is disabled (ENABLE_CLAUDE_SOURCE / ENABLE_CODEX_SOURCE); nothing to index")
+
+    db_path = (args.db or settings.db_path).expanduser().resolve()
+    claude_dir, codex_dir = args.claude_dir, args.codex_dir
+    demo = False
+    if args.demo_if_empty and not (claude_dir or codex_dir) and not _found_any(sources, settings):
+        demo = True
+        claude_dir, codex_dir = DEMO_DIR / "claude" / "projects", DEMO_DIR / "codex" / "sessions"
+        print(
+            "No Claude Code or Codex sessions found under "
+            + ", ".join(str(r) for s in sources for r in settings.roots[s])
+            + f";\nindexing the bundled demo sessions from {DEMO_DIR} instead.",
+            file=sys.stderr,
+        )
+
+    if not args.json:
+        print(f"indexing {', '.join(s.value for s in sources)} into {db_path}", file=sys.stderr)
+    from .runner import run_index_job  # imports Dagster: only now that the arguments are good
+
+    outcome = run_index_job(
+        sources,
+        db_path=db_path,
+        claude_dir=claude_dir,
+        codex_dir=codex_dir,
+        full=args.full,
+        show_progress=not args.json,
+    )
+    summary = outcome["summary"]
+    summary["demo"] = demo
+    if args.json:
+        print(json.dumps(summary, indent=2, sort_keys=True, default=str))
+    else:
+        from .report import format_summary
+
+        print(format_summary(summary))
+        if outcome["error"]:
+            print(f"run failed: {outcome['error']}", file=sys.stderr)
+    return 0 if outcome["success"] else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    if args.command == "index":
+        return cmd_index(args)
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
