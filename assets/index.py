@@ -99,7 +99,7 @@ def session_index(context: dg.AssetExecutionContext, index: IndexSettings) -> dg
     metadata: dict = {"db_path": dg.MetadataValue.path(str(index.resolved_db_path()))}
     multi = len(context.partition_keys) > 1
     for source in _sources(context, index):
-        r = pipeline.load_session_index(source, index.staging(), index.resolved_db_path(), run_id=context.run_id)
+        r = pipeline.load_session_index(source, index.staging(), index.resolved_db_path(), run_id=context.run.run_id)
         values = {
             "sessions_written": r.write.sessions_written,
             "messages_written": r.write.messages_written,
@@ -117,6 +117,5 @@ index_assets = [session_files, parsed_sessions, session_index]
 index_job = dg.define_asset_job(
     name="index_sessions",
     selection=dg.AssetSelection.assets(*index_assets),
-    partitions_def=source_partitions,
     description="Discover, parse and index session files for the selected source partitions.",
 )

@@ -75,5 +75,5 @@ def format_summary(summary: dict) -> str:
         for reason, r in s["files_rejected"].items():
             lines.append(f"  {name}: {r['files']} file(s) rejected ({reason}), e.g. {r['examples'][0]}")
     for check, passed in summary.get("checks", {}).items():
-        lines.append(f"  check {check}: {'passed' if passed else 'FAILED'}")
+        lines.append(f"check {check}: {'passed' if passed else 'FAILED'}")
     return "\n".join(lines)

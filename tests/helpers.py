@@ -1,0 +1,41 @@
+"""Shared test helpers: paths to the repo and the shared corpus, JSONL writing, the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("CLAUDE_VIEW_SHARED", REPO.parent / "shared"))
+CORPUS = SHARED / "corpus"
+FIXTURES = REPO / "fixtures"
+
+
+def write_jsonl(path: Path, lines: list[dict | str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        for line in lines:
+            fh.write((line.encode() if isinstance(line, str) else orjson.dumps(line)) + b"\n")
+    return path
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The real console script in a subprocess, with a clean, controlled environment."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "CODEX_", "ENABLE_", "DAGSTER_HOME"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "claude_view_pipeline", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or REPO,
+        timeout=600,
+    )
+
+
+requires_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not found at {CORPUS}")

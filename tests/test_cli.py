@@ -1,0 +1,132 @@
+"""The `claude-view-pipeline index` command end to end, in a real subprocess."""
+
+import json
+
+import duckdb
+import pytest
+
+from claude_view_pipeline.synth import generate
+
+from helpers import CORPUS, FIXTURES, requires_corpus, run_cli
+
+TRUTH_COLUMNS = (
+    "id", "input_tokens", "cache_read_tokens", "cache_creation_tokens", "output_tokens", "reasoning_tokens",
+    "total_tokens", "user_prompt_count", "tool_call_count", "api_call_count", "primary_model",
+)
+
+
+def indexed_sessions(db) -> dict[str, dict]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(
+            f"SELECT {', '.join(TRUTH_COLUMNS)},"
+            " strftime(started_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%g') || 'Z',"
+            " strftime(ended_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%g') || 'Z' FROM sessions"
+        ).fetchall()
+    finally:
+        con.close()
+    cols = (*TRUTH_COLUMNS, "started_at", "ended_at")
+    return {r[0]: dict(zip(cols, r)) for r in rows}
+
+
+def assert_matches_ground_truth(db, truth: dict) -> None:
+    got = indexed_sessions(db)
+    assert sorted(got) == sorted(truth)
+    mismatches = {sid: {k: (got[sid][k], t[k]) for k in got[sid] if got[sid][k] != t[k]} for sid, t in truth.items()}
+    assert {sid: d for sid, d in mismatches.items() if d} == {}
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    out = tmp_path_factory.mktemp("synthetic")
+    truth = generate(out, claude_sessions=300, codex_sessions=300, seed=7)
+    return out, truth
+
+
+def test_index_300_sessions_per_source_matches_ground_truth(tmp_path, synthetic):
+    corpus, truth = synthetic
+    db = tmp_path / "index.duckdb"
+    args = ["index", "--db", str(db), "--claude-dir", str(corpus / "claude/projects"), "--codex-dir", str(corpus / "codex/sessions"), "--json"]
+    proc = run_cli(*args)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["success"] is True and summary["checks"] == {"sessions_identity": True}
+    for source in ("claude", "codex"):
+        s = summary["sources"][source]
+        assert (s["files_scanned"], s["files_parsed"], s["sessions"], s["files_rejected"], s["lines_malformed"]) == (300, 300, 300, {}, 0)
+        expected_total = sum(t["total_tokens"] for sid, t in truth["sessions"].items() if sid.startswith(source))
+        assert s["tokens"]["total_tokens"] == expected_total
+    assert_matches_ground_truth(db, truth["sessions"])
+
+    # the same command again: incremental, nothing parsed, same content
+    again = run_cli(*args)
+    assert again.returncode == 0, again.stderr
+    assert [json.loads(again.stdout)["sources"][s]["files_parsed"] for s in ("claude", "codex")] == [0, 0]
+    assert_matches_ground_truth(db, truth["sessions"])
+
+
+def test_human_summary(tmp_path, synthetic):
+    corpus, truth = synthetic
+    db = tmp_path / "index.duckdb"
+    proc = run_cli("index", "--db", str(db), "--sources", "codex", "--codex-dir", str(corpus / "codex/sessions"))
+    assert proc.returncode == 0, proc.stderr
+    codex_total = sum(t["total_tokens"] for sid, t in truth["sessions"].items() if sid.startswith("codex:"))
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"index: {db}"
+    con = duckdb.connect(str(db), read_only=True)
+    messages = con.execute("SELECT count(*) FROM messages").fetchone()[0]
+    con.close()
+    assert lines[1].split() == ["source", "files", "parsed", "rejected", "sessions", "messages", "tokens"]
+    assert lines[2].split() == ["codex", "300", "300", "0", "300", str(messages), f"{codex_total:,}"]
+    assert not any(line.strip().startswith("claude") for line in lines)  # only the chosen source
+    assert "check sessions_identity: passed" in lines
+
+
+def test_unknown_source_exits_2_before_any_work(tmp_path):
+    db = tmp_path / "index.duckdb"
+    proc = run_cli("index", "--sources", "gemini", "--db", str(db))
+    assert proc.returncode == 2
+    assert "unknown source 'gemini'; valid sources are: claude, codex" in proc.stderr
+    assert not db.exists() and not (tmp_path / "index.duckdb.staging").exists()
+
+
+def test_bad_flag_value_exits_2(tmp_path):
+    proc = run_cli("index", "--db", str(tmp_path / "i.duckdb"), env={"ENABLE_CODEX_SOURCE": "flase"})
+    assert proc.returncode == 2 and "ENABLE_CODEX_SOURCE='flase'" in proc.stderr
+
+
+def test_disabled_source_requested_exits_2(tmp_path):
+    proc = run_cli("index", "--sources", "codex", "--db", str(tmp_path / "i.duckdb"), env={"ENABLE_CODEX_SOURCE": "false"})
+    assert proc.returncode == 2 and "codex is disabled (ENABLE_CODEX_SOURCE=false)" in proc.stderr
+    assert not (tmp_path / "i.duckdb").exists()
+
+
+def test_demo_when_no_sessions_are_found(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = run_cli("index", "--demo-if-empty", "--json", env={"HOME": str(home)})
+    assert proc.returncode == 0, proc.stderr
+    assert "indexing the bundled demo sessions" in proc.stderr
+    summary = json.loads(proc.stdout)
+    demo_db = home / ".local/share/claude-view-pipeline/demo.duckdb"
+    assert summary["demo"] is True and summary["db_path"] == str(demo_db)
+    assert not (home / ".local/share/claude-view-pipeline/index.duckdb").exists()  # the real index stays clean
+    truth = json.loads((FIXTURES / "demo" / "ground_truth.json").read_text())
+    assert_matches_ground_truth(demo_db, truth["sessions"])
+
+
+@requires_corpus
+def test_every_real_corpus_file_is_indexed_or_rejected_with_a_reason(tmp_path):
+    db = tmp_path / "index.duckdb"
+    proc = run_cli("index", "--db", str(db), "--claude-dir", str(CORPUS), "--codex-dir", str(CORPUS), "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    con = duckdb.connect(str(db), read_only=True)
+    outcomes = con.execute("SELECT source, status, reason, count(*) FROM indexed_files GROUP BY ALL ORDER BY ALL").fetchall()
+    con.close()
+    for source in ("claude", "codex"):
+        scanned = summary["sources"][source]["files_scanned"]
+        assert scanned > 0 and sum(n for s, _, _, n in outcomes if s == source) == scanned
+    known = {None, "empty", "not_a_session_log", "source_mismatch", "duplicate_session_id", "io_error"}
+    assert {reason for _, _, reason, _ in outcomes} <= known
+    assert all(reason is not None for _, status, reason, _ in outcomes if status == "rejected")

@@ -1,0 +1,152 @@
+"""The Dagster layer: the code location loads cleanly, the job materializes one source
+partition at a time or both in one run, and `dagster dev` serves our assets."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.definitions import defs
+from assets.index import index_assets
+from assets.resources import IndexSettings
+from checks.index_checks import index_checks
+from claude_view_pipeline.synth import generate
+
+from helpers import REPO
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("corpus")
+    generate(out, claude_sessions=5, codex_sessions=4, seed=11)
+    return out
+
+
+def settings(tmp_path, corpus):
+    return IndexSettings(
+        db_path=str(tmp_path / "i.duckdb"),
+        claude_dir=str(corpus / "claude" / "projects"),
+        codex_dir=str(corpus / "codex" / "sessions"),
+    )
+
+
+def test_code_location_imports_without_warnings():
+    code = (
+        "import warnings, json\n"
+        "warnings.simplefilter('always')\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    from assets.definitions import defs\n"
+        "    defs.resolve_all_job_defs()\n"
+        "print(json.dumps([f'{w.category.__name__}: {w.message} ({w.filename})' for w in caught]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_definitions_shape():
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert keys == {"session_files", "parsed_sessions", "session_index"}
+    job = defs.resolve_job_def("index_sessions")
+    assert job.partitions_def.get_partition_keys() == ["claude", "codex"]
+    assert {c.name for c in graph.asset_check_keys} == {"sessions_identity"}
+    # upstream/downstream: session_files -> parsed_sessions -> session_index
+    assert {k.to_user_string() for k in graph.get(dg.AssetKey("session_index")).parent_keys} == {"parsed_sessions"}
+    assert {k.to_user_string() for k in graph.get(dg.AssetKey("parsed_sessions")).parent_keys} == {"session_files"}
+
+
+def test_one_partition_writes_only_its_source(tmp_path, corpus):
+    index = settings(tmp_path, corpus)
+    result = dg.materialize(index_assets + index_checks, resources={"index": index}, partition_key="codex")
+    assert result.success
+    con = duckdb.connect(index.db_path, read_only=True)
+    assert con.execute("SELECT source, count(*) FROM sessions GROUP BY source").fetchall() == [("codex", 4)]
+    con.close()
+    (mat,) = result.asset_materializations_for_node("session_index")
+    assert mat.partition == "codex" and mat.metadata["sessions_in_index"].value == 4
+    assert [e.passed for e in result.get_asset_check_evaluations()] == [True]
+
+
+def test_both_partitions_in_one_run(tmp_path, corpus):
+    index = settings(tmp_path, corpus)
+    result = dg.materialize(
+        index_assets + index_checks,
+        resources={"index": index},
+        tags={"dagster/asset_partition_range_start": "claude", "dagster/asset_partition_range_end": "codex"},
+    )
+    assert result.success
+    assert sorted(m.partition for m in result.asset_materializations_for_node("session_index")) == ["claude", "codex"]
+    con = duckdb.connect(index.db_path, read_only=True)
+    assert con.execute("SELECT source, count(*) FROM sessions GROUP BY source ORDER BY source").fetchall() == [("claude", 5), ("codex", 4)]
+    con.close()
+
+
+def test_disabled_source_fails_the_step_and_writes_nothing(tmp_path, corpus, monkeypatch):
+    monkeypatch.setenv("ENABLE_CODEX_SOURCE", "false")
+    index = settings(tmp_path, corpus)
+    result = dg.materialize(index_assets, resources={"index": index}, partition_key="codex", raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "ENABLE_CODEX_SOURCE=false" in failure.step_failure_data.error.message
+    assert not os.path.exists(index.db_path)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _graphql(port: int, query: str) -> dict:
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.mark.e2e
+def test_dagster_dev_serves_our_assets(tmp_path):
+    port = _free_port()
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    log = open(tmp_path / "dagster-dev.log", "w+")
+    env = {**os.environ, "DAGSTER_HOME": str(home), "CLAUDE_VIEW_DB": str(tmp_path / "i.duckdb")}
+    proc = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        nodes = None
+        while time.monotonic() < deadline:
+            try:
+                data = _graphql(port, "{ assetNodes { assetKey { path } partitionKeys } }")
+                nodes = data["data"]["assetNodes"]
+                if nodes:
+                    break
+            except OSError:
+                pass
+            time.sleep(1)
+        assert nodes, "dagster dev did not serve the asset graph in 120 s"
+        assert {n["assetKey"]["path"][0]: n["partitionKeys"] for n in nodes} == {
+            "session_files": ["claude", "codex"],
+            "parsed_sessions": ["claude", "codex"],
+            "session_index": ["claude", "codex"],
+        }
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    log.seek(0)
+    text = log.read()
+    ours = [line for line in text.splitlines() if "Warning" in line and any(p in line for p in ("/assets/", "/checks/", "claude_view_pipeline"))]
+    assert ours == [], text

@@ -1,0 +1,156 @@
+"""Parser rules of FORMATS.md on small hand-written sessions; expected values derived by hand."""
+
+from collections import Counter
+from datetime import datetime, timezone
+
+from claude_view_pipeline.parsers import parse_file
+from claude_view_pipeline.sources import Source
+
+from helpers import write_jsonl
+
+
+def ts(sec: int) -> str:
+    return f"2026-02-01T10:00:{sec:02d}.000Z"
+
+
+def cl(kind: str, sec: int, **extra) -> dict:
+    return {"type": kind, "sessionId": "s-1", "cwd": "/home/me/app", "gitBranch": "main", "version": "2.0.1",
+            "uuid": f"u{sec}", "timestamp": ts(sec), **extra}
+
+
+def asst(sec, mid, rid, model, block, usage):
+    return cl("assistant", sec, requestId=rid, message={"id": mid, "role": "assistant", "model": model, "content": [block], "usage": usage})
+
+
+def test_claude_rules(tmp_path):
+    u1 = {"input_tokens": 3, "cache_creation_input_tokens": 100, "cache_read_input_tokens": 200}
+    path = write_jsonl(tmp_path / "s-1.jsonl", [
+        cl("user", 1, isMeta=True, message={"role": "user", "content": "Caveat: local commands"}),
+        cl("user", 2, message={"role": "user", "content": "fix the bug"}),
+        # one response streamed over three lines; early lines carry partial output_tokens
+        asst(3, "msg_1", "req_1", "claude-opus-4-1", {"type": "thinking", "thinking": "hmm"}, {**u1, "output_tokens": 5}),
+        asst(4, "msg_1", "req_1", "claude-opus-4-1", {"type": "text", "text": "Looking."}, {**u1, "output_tokens": 10}),
+        asst(5, "msg_1", "req_1", "claude-opus-4-1", {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "ls"}}, {**u1, "output_tokens": 42}),
+        cl("user", 6, message={"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "a.py"}]}),
+        asst(7, "msg_2", "req_2", "claude-sonnet-4-5", {"type": "text", "text": "Done."},
+             {"input_tokens": 1, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 300, "output_tokens": 7}),
+        cl("user", 8, message={"role": "user", "content": "<command-name>/review</command-name>"}),
+        cl("user", 9, message={"role": "user", "content": "<local-command-stdout>ok</local-command-stdout>"}),
+        cl("user", 10, message={"role": "user", "content": [{"type": "text", "text": "[Request interrupted by user]"}]}),
+        cl("system", 11, subtype="compact_boundary", content="Conversation compacted"),
+        cl("user", 12, isCompactSummary=True, message={"role": "user", "content": "This session is being continued..."}),
+        cl("assistant", 13, isApiErrorMessage=True, message={"id": "x", "role": "assistant", "model": "<synthetic>", "content": [{"type": "text", "text": "API Error"}]}),
+    ])
+    result = parse_file(Source.CLAUDE, str(path))
+    assert result.rejection is None and result.lines_ok == 13 and result.lines_malformed == 0
+    (s,) = result.sessions
+    assert s.id == "claude:s-1" and s.cwd == "/home/me/app" and s.git_branch == "main"
+    assert (s.user_prompt_count, s.api_call_count, s.tool_call_count) == (2, 2, 1)
+    assert (s.input_tokens, s.cache_creation_tokens, s.cache_read_tokens, s.output_tokens) == (4, 100, 500, 49)
+    assert s.total_tokens == 653 and s.reasoning_tokens is None
+    assert (s.compaction_count, s.aborted_turn_count) == (1, 1)
+    # one call each: the tie goes to the model of the latest call
+    assert s.primary_model == "claude-sonnet-4-5" and s.models == ["claude-opus-4-1", "claude-sonnet-4-5"]
+    assert s.started_at == datetime(2026, 2, 1, 10, 0, 1, tzinfo=timezone.utc)
+    assert s.ended_at == datetime(2026, 2, 1, 10, 0, 13, tzinfo=timezone.utc)
+    roles = Counter(m.role for m in s.messages)
+    assert roles == {"system": 6, "user": 2, "assistant": 2, "reasoning": 1, "tool_use": 1, "tool_result": 1}
+    response = next(m for m in s.messages if m.response_key == "msg_1:req_1" and m.role == "assistant")
+    assert response.text == "Looking." and response.output_tokens == 42  # merged, max usage
+
+
+def cx(kind: str, sec: int, payload: dict) -> dict:
+    return {"timestamp": ts(sec), "type": kind, "payload": payload}
+
+
+def tokens(inp, cached, out, reasoning, last=None):
+    total = {"input_tokens": inp, "cached_input_tokens": cached, "output_tokens": out, "reasoning_output_tokens": reasoning, "total_tokens": inp + out}
+    return {"type": "token_count", "info": {"total_token_usage": total, "last_token_usage": last or total}, "rate_limits": None}
+
+
+def test_codex_rules(tmp_path):
+    path = write_jsonl(tmp_path / "rollout-2026-02-01T10-00-00-t-1.jsonl", [
+        cx("session_meta", 1, {"id": "t-1", "cwd": "/home/me/api", "cli_version": "0.77.0", "originator": "codex_cli_rs", "source": "cli", "git": {"branch": "dev"}}),
+        cx("turn_context", 2, {"cwd": "/home/me/api", "model": "gpt-5-codex"}),
+        cx("response_item", 3, {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "<environment_context>cwd</environment_context>"}]}),
+        cx("response_item", 4, {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}),
+        cx("event_msg", 4, {"type": "user_message", "message": "hi"}),
+        cx("response_item", 5, {"type": "reasoning", "summary": [{"type": "summary_text", "text": "plan"}], "encrypted_content": "x"}),
+        cx("response_item", 6, {"type": "function_call", "name": "shell", "arguments": "{\"command\":[\"ls\"]}", "call_id": "c1"}),
+        cx("response_item", 7, {"type": "function_call_output", "call_id": "c1", "output": "a.py"}),
+        cx("event_msg", 8, tokens(1000, 200, 50, 20)),
+        cx("event_msg", 8, tokens(1000, 200, 50, 20)),  # re-emitted running total
+        cx("event_msg", 9, {"type": "token_count", "info": None, "rate_limits": {}}),
+        cx("response_item", 10, {"type": "custom_tool_call", "call_id": "c2", "name": "apply_patch", "input": "*** Begin Patch"}),
+        cx("response_item", 11, {"type": "custom_tool_call_output", "call_id": "c2", "output": "ok"}),
+        cx("response_item", 12, {"type": "local_shell_call", "call_id": "c3", "status": "completed", "action": {"type": "exec", "command": ["pytest"]}}),
+        cx("response_item", 13, {"type": "web_search_call", "status": "completed", "action": {"type": "search", "query": "q"}}),
+        cx("event_msg", 14, tokens(2500, 700, 130, 40)),
+        cx("response_item", 15, {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "fixed"}]}),
+        cx("event_msg", 15, {"type": "agent_message", "message": "fixed"}),
+        cx("turn_context", 16, {"cwd": "/home/me/api", "model": "gpt-5.1"}),
+        cx("event_msg", 17, {"type": "user_message", "message": "next"}),
+        cx("response_item", 17, {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "next"}]}),
+        cx("response_item", 18, {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "ok"}]}),
+        cx("event_msg", 19, tokens(3000, 700, 250, 40)),
+        cx("event_msg", 20, {"type": "turn_aborted", "reason": "interrupted"}),
+        cx("compacted", 21, {"message": "summary", "replacement_history": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "old"}]}]}),
+        cx("event_msg", 21, {"type": "context_compacted"}),
+    ])
+    result = parse_file(Source.CODEX, str(path))
+    assert result.rejection is None and result.lines_ok == 26
+    (s,) = result.sessions
+    assert s.id == "codex:t-1" and s.cwd == "/home/me/api" and s.git_branch == "dev" and s.cli_version == "0.77.0"
+    assert (s.user_prompt_count, s.tool_call_count, s.api_call_count) == (2, 4, 3)
+    # deltas of the running total: (1000,200,50,20) + (1500,500,80,20) + (500,0,120,0)
+    assert (s.input_tokens, s.cache_read_tokens, s.cache_creation_tokens) == (800 + 1000 + 500, 700, 0)
+    assert (s.output_tokens, s.reasoning_tokens, s.total_tokens) == (250, 40, 3250)
+    assert s.primary_model == "gpt-5-codex" and s.models == ["gpt-5-codex", "gpt-5.1"]
+    assert (s.compaction_count, s.aborted_turn_count) == (1, 1)
+    roles = Counter(m.role for m in s.messages)
+    # prompts come from user_message events; their response_item mirrors are dropped,
+    # agent_message mirrors are skipped and replacement_history is never re-emitted
+    assert roles == {"user": 2, "assistant": 2, "reasoning": 1, "tool_use": 4, "tool_result": 2, "system": 4}
+    usage_carriers = [m for m in s.messages if m.is_api_call]
+    assert [(m.role, m.model) for m in usage_carriers] == [("reasoning", "gpt-5-codex"), ("tool_use", "gpt-5-codex"), ("assistant", "gpt-5.1")]
+
+
+def test_codex_legacy_format(tmp_path):
+    path = write_jsonl(tmp_path / "rollout-44444444-4444-4444-8444-444444444444.jsonl", [
+        {"id": "44444444-4444-4444-8444-444444444444", "timestamp": "2026-01-04T05:06:07.000Z"},
+        {"record_type": "state"},
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "open it"}]},
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "opened"}]},
+    ])
+    (s,) = parse_file(Source.CODEX, str(path)).sessions
+    assert s.id == "codex:44444444-4444-4444-8444-444444444444"
+    assert (s.user_prompt_count, s.api_call_count) == (1, 0)
+    assert [m.role for m in s.messages] == ["user", "assistant"]
+
+
+def test_bad_lines_are_counted_not_fatal(tmp_path):
+    path = tmp_path / "s-2.jsonl"
+    good = '{"type":"user","sessionId":"s-2","uuid":"a","timestamp":"2026-02-01T10:00:00Z","message":{"role":"user","content":"hi"}}'
+    path.write_text(good + "\n{not json\n[1,2]\n" + good.replace('"a"', '"b"') + "\n" + '{"type":"user","sess')
+    r = parse_file(Source.CLAUDE, str(path))
+    assert r.rejection is None
+    assert (r.lines_ok, r.lines_malformed, r.lines_incomplete_tail) == (2, 2, 1)
+    assert r.sessions[0].user_prompt_count == 2
+
+
+def test_wrong_source_is_rejected_both_ways(tmp_path):
+    codex = write_jsonl(tmp_path / "rollout-x.jsonl", [cx("session_meta", 1, {"id": "t"})])
+    claude = write_jsonl(tmp_path / "s.jsonl", [cl("user", 1, message={"role": "user", "content": "hi"})])
+    assert parse_file(Source.CLAUDE, str(codex)).rejection == "source_mismatch"
+    assert parse_file(Source.CODEX, str(claude)).rejection == "source_mismatch"
+    empty = tmp_path / "e.jsonl"
+    empty.write_text("\n  \n")
+    assert parse_file(Source.CLAUDE, str(empty)).rejection == "empty"
+    junk = tmp_path / "j.jsonl"
+    junk.write_text("DEBUG starting\nDEBUG done\n")
+    assert parse_file(Source.CODEX, str(junk)).rejection == "not_a_session_log"
+
+
+def test_unreadable_file_is_an_io_error(tmp_path):
+    r = parse_file(Source.CLAUDE, str(tmp_path / "gone.jsonl"))
+    assert r.rejection == "io_error" and "FileNotFoundError" in r.detail

@@ -1,0 +1,159 @@
+"""The DuckDB store through the core stages (no Dagster): migrations, partition isolation,
+incremental runs, vanished files, duplicate ids, bad input."""
+
+import os
+import shutil
+
+import duckdb
+import pytest
+
+from claude_view_pipeline import pipeline
+from claude_view_pipeline.config import codex_roots_for_dir
+from claude_view_pipeline.sources import Source
+from claude_view_pipeline.staging import StagingArea
+from claude_view_pipeline.store import connect, migrate
+from claude_view_pipeline.store.migrate import available_migrations
+from claude_view_pipeline.store.writer import SourceScopeError
+from claude_view_pipeline.synth import generate
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    out = tmp_path / "corpus"
+    generate(out, claude_sessions=6, codex_sessions=5, seed=3)
+    return {Source.CLAUDE: [out / "claude" / "projects"], Source.CODEX: codex_roots_for_dir(out / "codex" / "sessions")}
+
+
+def index(source, roots, db, full=False):
+    staging = StagingArea.beside(db)
+    d = pipeline.stage_session_files(source, roots, db, staging)
+    p = pipeline.stage_parsed_sessions(source, staging, full=full, workers=1)
+    i = pipeline.load_session_index(source, staging, db)
+    return d, p, i
+
+
+def content(db, source):
+    """Every content column of a source's rows, in a stable order (bookkeeping excluded)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        s = con.execute("SELECT * EXCLUDE (run_id, indexed_at) FROM sessions WHERE source = ? ORDER BY id", [source]).fetchall()
+        m = con.execute("SELECT * EXCLUDE (run_id) FROM messages WHERE source = ? ORDER BY session_id, ordinal", [source]).fetchall()
+    finally:
+        con.close()
+    return s, m
+
+
+def test_migrations_apply_once(tmp_path):
+    con = connect(tmp_path / "i.duckdb")
+    assert migrate(con) == [v for v, _, _ in available_migrations()] == [1]
+    con.execute("INSERT INTO sessions (id, source, source_session_id) VALUES ('claude:a', 'claude', 'a')")
+    assert migrate(con) == []
+    assert con.execute("SELECT version, name FROM schema_migrations").fetchall() == [(1, "initial")]
+    assert con.execute("SELECT id FROM sessions").fetchall() == [("claude:a",)]
+    con.close()
+
+
+def test_incremental_and_partition_isolation(tmp_path, corpus):
+    db = tmp_path / "i.duckdb"
+    d, p, i = index(Source.CLAUDE, corpus[Source.CLAUDE], db)
+    assert (d.files_scanned, d.new, p.files_parsed, i.sessions_in_index) == (6, 6, 6, 6)
+    index(Source.CODEX, corpus[Source.CODEX], db)
+    claude_before, codex_before = content(db, "claude"), content(db, "codex")
+
+    # nothing changed: nothing parsed, nothing changed
+    d, p, i = index(Source.CLAUDE, corpus[Source.CLAUDE], db)
+    assert (d.unchanged, p.files_parsed, i.write.sessions_written) == (6, 0, 0)
+    assert content(db, "claude") == claude_before
+
+    # one Claude file grows: only it is parsed, and Codex rows stay identical
+    victim = sorted(corpus[Source.CLAUDE][0].rglob("*.jsonl"))[0]
+    with open(victim, "a") as fh:
+        fh.write('{"type":"user","sessionId":"%s","uuid":"zz","timestamp":"2026-12-01T00:00:00Z","message":{"role":"user","content":"one more"}}\n' % victim.stem)
+    d, p, i = index(Source.CLAUDE, corpus[Source.CLAUDE], db)
+    assert (d.changed, p.files_parsed, i.write.sessions_written) == (1, 1, 1)
+    assert content(db, "codex") == codex_before
+    after = {row[0]: row for row in content(db, "claude")[0]}
+    before = {row[0]: row for row in claude_before[0]}
+    changed = [k for k in before if before[k] != after[k]]
+    assert changed == [f"claude:{victim.stem}"]
+
+    # a full reindex re-parses everything and converges to the same content
+    snapshot = content(db, "claude")
+    d, p, i = index(Source.CLAUDE, corpus[Source.CLAUDE], db, full=True)
+    assert p.files_parsed == 6
+    assert content(db, "claude") == snapshot
+    assert content(db, "codex") == codex_before
+
+
+def test_vanished_file_keeps_its_rows(tmp_path, corpus):
+    db = tmp_path / "i.duckdb"
+    index(Source.CODEX, corpus[Source.CODEX], db)
+    victim = sorted(corpus[Source.CODEX][0].rglob("rollout-*.jsonl"))[0]
+    moved = tmp_path / "aside.jsonl"
+    shutil.move(victim, moved)
+    for full in (False, True):
+        d, p, i = index(Source.CODEX, corpus[Source.CODEX], db, full=full)
+        assert (d.missing, i.sessions_in_index, i.write.files_missing) == (1, 5, 1)
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM sessions WHERE file_missing").fetchone()[0] == 1
+    assert con.execute("SELECT count(*) FROM messages m JOIN sessions s ON s.id = m.session_id WHERE s.file_missing").fetchone()[0] > 0
+    con.close()
+    shutil.move(moved, victim)
+    d, p, i = index(Source.CODEX, corpus[Source.CODEX], db)
+    assert (d.missing, i.write.files_missing) == (0, 0)
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM sessions WHERE file_missing").fetchone()[0] == 0
+    con.close()
+
+
+def test_archived_copy_of_a_thread_is_a_counted_duplicate(tmp_path, corpus):
+    db = tmp_path / "i.duckdb"
+    active = sorted(corpus[Source.CODEX][0].rglob("rollout-*.jsonl"))[0]
+    archive = corpus[Source.CODEX][1]
+    archive.mkdir(parents=True)
+    shutil.copy(active, archive / active.name)
+    d, p, i = index(Source.CODEX, corpus[Source.CODEX], db)
+    assert (d.files_scanned, p.sessions, p.rejected) == (6, 5, {"duplicate_session_id": 1})
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT file_path FROM sessions WHERE id = ?", [f"codex:{active.stem[-36:]}"]).fetchone()[0] == str(active)
+    assert con.execute("SELECT status, reason FROM indexed_files WHERE kind = 'archived'").fetchall() == [("rejected", "duplicate_session_id")]
+    con.close()
+
+
+def test_a_partition_refuses_rows_of_another_source(tmp_path, corpus):
+    db = tmp_path / "i.duckdb"
+    staging = StagingArea.beside(db)
+    pipeline.stage_session_files(Source.CLAUDE, corpus[Source.CLAUDE], db, staging)
+    pipeline.stage_parsed_sessions(Source.CLAUDE, staging, workers=1)
+    # stage Codex rows where the Claude partition will read them
+    pipeline.stage_session_files(Source.CODEX, corpus[Source.CODEX], db, staging)
+    pipeline.stage_parsed_sessions(Source.CODEX, staging, workers=1)
+    shutil.copy(staging.table_path(Source.CODEX, "parsed", "sessions"), staging.table_path(Source.CLAUDE, "parsed", "sessions"))
+    with pytest.raises(SourceScopeError, match="another source"):
+        pipeline.load_session_index(Source.CLAUDE, staging, db)
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0  # rolled back
+    con.close()
+
+
+def test_bad_files_are_counted_and_the_rest_indexed(tmp_path, corpus):
+    db = tmp_path / "i.duckdb"
+    root = corpus[Source.CLAUDE][0]
+    (root / "-junk").mkdir()
+    (root / "-junk" / "debug.jsonl").write_text("DEBUG not a transcript\n")
+    (root / "-junk" / "empty.jsonl").write_text("")
+    rollout = sorted(corpus[Source.CODEX][0].rglob("rollout-*.jsonl"))[0]
+    shutil.copy(rollout, root / "-junk" / "misplaced.jsonl")  # a Codex file under the Claude root
+    staging = StagingArea.beside(db)
+    pipeline.stage_session_files(Source.CLAUDE, [root], db, staging)
+    os.remove(sorted(root.rglob("*.jsonl"))[-1])  # vanishes between pass 1 and pass 2
+    p = pipeline.stage_parsed_sessions(Source.CLAUDE, staging, workers=1)
+    i = pipeline.load_session_index(Source.CLAUDE, staging, db)
+    assert p.rejected == {"empty": 1, "io_error": 1, "not_a_session_log": 1, "source_mismatch": 1}
+    assert i.sessions_in_index == 5
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("SELECT reason, count(*) FROM indexed_files WHERE status = 'rejected' GROUP BY reason ORDER BY reason").fetchall()
+    metrics = dict(con.execute("SELECT result, value FROM index_metrics WHERE stage = 'pass2' AND metric = 'files'").fetchall())
+    con.close()
+    assert rows == [("empty", 1), ("io_error", 1), ("not_a_session_log", 1), ("source_mismatch", 1)]
+    assert metrics == {"ok": 5, "empty": 1, "io_error": 1, "not_a_session_log": 1, "source_mismatch": 1}
