@@ -32,19 +32,15 @@ FILES_SCHEMA = pa.schema([
     ("changed", pa.bool_()),
 ])
 
+# Identity and metadata only: counters and token totals are derived from the messages by
+# the writer after cross-file attribution (aggregate.py).
 SESSIONS_SCHEMA = pa.schema([
     ("id", pa.string()), ("source", pa.string()), ("source_session_id", pa.string()),
     ("file_path", pa.string()), ("file_size", pa.int64()), ("file_mtime_ns", pa.int64()),
     ("parent_session_id", pa.string()), ("relation", pa.string()),
     ("is_sidechain", pa.bool_()), ("is_headless", pa.bool_()), ("cli_version", pa.string()),
     ("cwd", pa.string()), ("project", pa.string()), ("git_branch", pa.string()),
-    ("started_at", TS), ("ended_at", TS), ("primary_model", pa.string()), ("models", pa.list_(pa.string())),
-    ("message_count", pa.int32()), ("user_prompt_count", pa.int32()), ("api_call_count", pa.int32()),
-    ("tool_call_count", pa.int32()), ("input_tokens", pa.int64()), ("cache_read_tokens", pa.int64()),
-    ("cache_creation_tokens", pa.int64()), ("output_tokens", pa.int64()), ("reasoning_tokens", pa.int64()),
-    ("total_tokens", pa.int64()), ("compaction_count", pa.int32()), ("microcompaction_count", pa.int32()),
-    ("aborted_turn_count", pa.int32()), ("inherited_records", pa.int32()), ("malformed_lines", pa.int32()),
-    ("unknown_types", pa.string()),
+    ("started_at", TS), ("ended_at", TS), ("malformed_lines", pa.int32()), ("unknown_types", pa.string()),
 ])
 
 MESSAGES_SCHEMA = pa.schema([
@@ -52,7 +48,8 @@ MESSAGES_SCHEMA = pa.schema([
     ("session_id", pa.string()), ("source", pa.string()), ("ordinal", pa.int32()), ("role", pa.string()),
     ("kind", pa.string()), ("timestamp", TS), ("text", pa.string()), ("tool_name", pa.string()),
     ("call_id", pa.string()), ("is_error", pa.bool_()), ("line_no", pa.int32()), ("inherited", pa.bool_()),
-    ("response_key", pa.string()), ("model", pa.string()), ("input_tokens", pa.int64()),
+    ("dedup_key", pa.string()), ("origin_session_id", pa.string()), ("api_call", pa.bool_()),
+    ("model", pa.string()), ("input_tokens", pa.int64()),
     ("cache_read_tokens", pa.int64()), ("cache_creation_tokens", pa.int64()), ("output_tokens", pa.int64()),
     ("reasoning_tokens", pa.int64()),
 ])
@@ -92,8 +89,9 @@ def _unknown_json(counter) -> str | None:
     return orjson.dumps(dict(sorted(counter.items()))).decode() if counter else None
 
 
-def parsed_tables(results: list[tuple[SessionFile, FileParse]]) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """(sessions, messages, file_results) for a batch of parsed files."""
+def parsed_tables(results: list[tuple[SessionFile | None, FileParse]]) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """(sessions, messages, file_results) for a batch of parsed files. Without a SessionFile
+    (a file parsed outside discovery) the fingerprint columns are left empty."""
     s_cols: dict[str, list] = {f.name: [] for f in SESSIONS_SCHEMA}
     m_cols: dict[str, list] = {f.name: [] for f in MESSAGES_SCHEMA}
     r_cols: dict[str, list] = {f.name: [] for f in FILE_RESULTS_SCHEMA}
@@ -102,20 +100,13 @@ def parsed_tables(results: list[tuple[SessionFile, FileParse]]) -> tuple[pa.Tabl
             sid = s.id
             row = {
                 "id": sid, "source": s.source.value, "source_session_id": s.source_session_id,
-                "file_path": s.file_path, "file_size": sf.size, "file_mtime_ns": sf.mtime_ns,
+                "file_path": s.file_path, "file_size": sf.size if sf else None,
+                "file_mtime_ns": sf.mtime_ns if sf else None,
                 "parent_session_id": s.parent_session_id, "relation": s.relation,
                 "is_sidechain": s.is_sidechain, "is_headless": s.is_headless, "cli_version": s.cli_version,
                 "cwd": s.cwd, "project": s.project, "git_branch": s.git_branch,
-                "started_at": s.started_at, "ended_at": s.ended_at, "primary_model": s.primary_model,
-                "models": s.models, "message_count": len(s.messages),
-                "user_prompt_count": s.user_prompt_count, "api_call_count": s.api_call_count,
-                "tool_call_count": s.tool_call_count, "input_tokens": s.input_tokens,
-                "cache_read_tokens": s.cache_read_tokens, "cache_creation_tokens": s.cache_creation_tokens,
-                "output_tokens": s.output_tokens, "reasoning_tokens": s.reasoning_tokens,
-                "total_tokens": s.total_tokens, "compaction_count": s.compaction_count,
-                "microcompaction_count": s.microcompaction_count, "aborted_turn_count": s.aborted_turn_count,
-                "inherited_records": s.inherited_records, "malformed_lines": fp.lines_malformed,
-                "unknown_types": _unknown_json(fp.unknown_types),
+                "started_at": s.started_at, "ended_at": s.ended_at,
+                "malformed_lines": fp.lines_malformed, "unknown_types": _unknown_json(fp.unknown_types),
             }
             for k, v in row.items():
                 s_cols[k].append(v)
@@ -129,7 +120,8 @@ def parsed_tables(results: list[tuple[SessionFile, FileParse]]) -> tuple[pa.Tabl
             for name in _MESSAGE_FIELDS:
                 m_cols[name].extend(getattr(m, name) for m in s.messages)
         row = {
-            "path": sf.path, "kind": sf.kind, "size": sf.size, "mtime_ns": sf.mtime_ns,
+            "path": fp.path, "kind": sf.kind if sf else None, "size": sf.size if sf else None,
+            "mtime_ns": sf.mtime_ns if sf else None,
             "status": "indexed" if fp.ok else "rejected", "reason": fp.rejection, "detail": fp.detail,
             "session_ids": [s.id for s in fp.sessions], "lines_ok": fp.lines_ok,
             "lines_malformed": fp.lines_malformed, "lines_incomplete_tail": fp.lines_incomplete_tail,

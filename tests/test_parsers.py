@@ -3,6 +3,7 @@
 from collections import Counter
 from datetime import datetime, timezone
 
+from claude_view_pipeline.aggregate import summarize
 from claude_view_pipeline.parsers import parse_file
 from claude_view_pipeline.sources import Source
 
@@ -45,17 +46,18 @@ def test_claude_rules(tmp_path):
     assert result.rejection is None and result.lines_ok == 13 and result.lines_malformed == 0
     (s,) = result.sessions
     assert s.id == "claude:s-1" and s.cwd == "/home/me/app" and s.git_branch == "main"
-    assert (s.user_prompt_count, s.api_call_count, s.tool_call_count) == (2, 2, 1)
-    assert (s.input_tokens, s.cache_creation_tokens, s.cache_read_tokens, s.output_tokens) == (4, 100, 500, 49)
-    assert s.total_tokens == 653 and s.reasoning_tokens is None
-    assert (s.compaction_count, s.aborted_turn_count) == (1, 1)
+    a = summarize(result)["claude:s-1"]
+    assert (a["user_prompt_count"], a["api_call_count"], a["tool_call_count"]) == (2, 2, 1)
+    assert (a["input_tokens"], a["cache_creation_tokens"], a["cache_read_tokens"], a["output_tokens"]) == (4, 100, 500, 49)
+    assert a["total_tokens"] == 653 and a["reasoning_tokens"] is None
+    assert (a["compaction_count"], a["aborted_turn_count"], a["message_count"]) == (1, 1, 13)
     # one call each: the tie goes to the model of the latest call
-    assert s.primary_model == "claude-sonnet-4-5" and s.models == ["claude-opus-4-1", "claude-sonnet-4-5"]
+    assert a["primary_model"] == "claude-sonnet-4-5" and a["models"] == ["claude-opus-4-1", "claude-sonnet-4-5"]
     assert s.started_at == datetime(2026, 2, 1, 10, 0, 1, tzinfo=timezone.utc)
     assert s.ended_at == datetime(2026, 2, 1, 10, 0, 13, tzinfo=timezone.utc)
     roles = Counter(m.role for m in s.messages)
     assert roles == {"system": 6, "user": 2, "assistant": 2, "reasoning": 1, "tool_use": 1, "tool_result": 1}
-    response = next(m for m in s.messages if m.response_key == "msg_1:req_1" and m.role == "assistant")
+    response = next(m for m in s.messages if m.dedup_key == "r:msg_1:req_1" and m.role == "assistant")
     assert response.text == "Looking." and response.output_tokens == 42  # merged, max usage
 
 
@@ -101,17 +103,18 @@ def test_codex_rules(tmp_path):
     assert result.rejection is None and result.lines_ok == 26
     (s,) = result.sessions
     assert s.id == "codex:t-1" and s.cwd == "/home/me/api" and s.git_branch == "dev" and s.cli_version == "0.77.0"
-    assert (s.user_prompt_count, s.tool_call_count, s.api_call_count) == (2, 4, 3)
+    a = summarize(result)["codex:t-1"]
+    assert (a["user_prompt_count"], a["tool_call_count"], a["api_call_count"]) == (2, 4, 3)
     # deltas of the running total: (1000,200,50,20) + (1500,500,80,20) + (500,0,120,0)
-    assert (s.input_tokens, s.cache_read_tokens, s.cache_creation_tokens) == (800 + 1000 + 500, 700, 0)
-    assert (s.output_tokens, s.reasoning_tokens, s.total_tokens) == (250, 40, 3250)
-    assert s.primary_model == "gpt-5-codex" and s.models == ["gpt-5-codex", "gpt-5.1"]
-    assert (s.compaction_count, s.aborted_turn_count) == (1, 1)
+    assert (a["input_tokens"], a["cache_read_tokens"], a["cache_creation_tokens"]) == (800 + 1000 + 500, 700, 0)
+    assert (a["output_tokens"], a["reasoning_tokens"], a["total_tokens"]) == (250, 40, 3250)
+    assert a["primary_model"] == "gpt-5-codex" and a["models"] == ["gpt-5-codex", "gpt-5.1"]
+    assert (a["compaction_count"], a["aborted_turn_count"]) == (1, 1)
     roles = Counter(m.role for m in s.messages)
     # prompts come from user_message events; their response_item mirrors are dropped,
     # agent_message mirrors are skipped and replacement_history is never re-emitted
     assert roles == {"user": 2, "assistant": 2, "reasoning": 1, "tool_use": 4, "tool_result": 2, "system": 4}
-    usage_carriers = [m for m in s.messages if m.is_api_call]
+    usage_carriers = [m for m in s.messages if m.api_call]
     assert [(m.role, m.model) for m in usage_carriers] == [("reasoning", "gpt-5-codex"), ("tool_use", "gpt-5-codex"), ("assistant", "gpt-5.1")]
 
 
@@ -122,9 +125,11 @@ def test_codex_legacy_format(tmp_path):
         {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "open it"}]},
         {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "opened"}]},
     ])
-    (s,) = parse_file(Source.CODEX, str(path)).sessions
+    result = parse_file(Source.CODEX, str(path))
+    (s,) = result.sessions
     assert s.id == "codex:44444444-4444-4444-8444-444444444444"
-    assert (s.user_prompt_count, s.api_call_count) == (1, 0)
+    a = summarize(result)[s.id]
+    assert (a["user_prompt_count"], a["api_call_count"]) == (1, 0)
     assert [m.role for m in s.messages] == ["user", "assistant"]
 
 
@@ -135,7 +140,7 @@ def test_bad_lines_are_counted_not_fatal(tmp_path):
     r = parse_file(Source.CLAUDE, str(path))
     assert r.rejection is None
     assert (r.lines_ok, r.lines_malformed, r.lines_incomplete_tail) == (2, 2, 1)
-    assert r.sessions[0].user_prompt_count == 2
+    assert summarize(r)["claude:s-2"]["user_prompt_count"] == 2
 
 
 def test_wrong_source_is_rejected_both_ways(tmp_path):

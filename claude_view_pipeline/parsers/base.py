@@ -19,9 +19,6 @@ REJECT_SOURCE_MISMATCH = "source_mismatch"
 REJECT_IO_ERROR = "io_error"
 REJECT_DUPLICATE_SESSION = "duplicate_session_id"
 
-# Message kinds that feed session counters.
-PROMPT_KINDS = frozenset({"prompt", "command"})
-USAGE_TOKEN_FIELDS = ("input_tokens", "cache_read_tokens", "cache_creation_tokens", "output_tokens", "reasoning_tokens")
 
 
 @dataclass(slots=True)
@@ -34,24 +31,30 @@ class Message:
     call_id: str | None = None
     is_error: bool | None = None
     line_no: int = 0
+    # a copy of history another session owns (a fork's replayed prefix); never counted
     inherited: bool = False
-    response_key: str | None = None
+    # identity of the record across files (Claude line uuid or response id, Codex token
+    # event): the index counts a record copied into several files once (DESIGN.md)
+    dedup_key: str | None = None
+    # the session a copied line says it came from, when that is not this session
+    origin_session_id: str | None = None
+    api_call: bool = False  # this message is one model response (an API call)
     model: str | None = None
-    # usage of one model response (API call); None where the message is not one
+    # usage of that call; None where the message is not a call or the log has no usage
     input_tokens: int | None = None
     cache_read_tokens: int | None = None
     cache_creation_tokens: int | None = None
     output_tokens: int | None = None
     reasoning_tokens: int | None = None
-    is_api_call: bool = False
-
-    @property
-    def total_tokens(self) -> int:
-        return (self.input_tokens or 0) + (self.cache_read_tokens or 0) + (self.cache_creation_tokens or 0) + (self.output_tokens or 0)
 
 
 @dataclass(slots=True)
 class Session:
+    """One session's identity and metadata plus its messages. Counters and token totals
+    are derived from the messages by one SQL definition (aggregate.py), in the index and
+    in tests alike, so "messages summed per session give the session's totals" holds by
+    construction."""
+
     source: Source
     source_session_id: str
     file_path: str
@@ -65,23 +68,6 @@ class Session:
     git_branch: str | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
-    # filled by summarize()
-    primary_model: str | None = None
-    models: list[str] = field(default_factory=list)
-    user_prompt_count: int = 0
-    api_call_count: int = 0
-    tool_call_count: int = 0
-    input_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_creation_tokens: int = 0
-    output_tokens: int = 0
-    reasoning_tokens: int | None = None
-    total_tokens: int = 0
-    compaction_count: int = 0
-    microcompaction_count: int = 0
-    aborted_turn_count: int = 0
-    inherited_records: int = 0
-    reports_reasoning: bool = False  # Codex reports reasoning tokens, Claude does not
 
     @property
     def id(self) -> str:
@@ -92,51 +78,6 @@ class Session:
         if not self.cwd:
             return None
         return self.cwd.rstrip("/").rsplit("/", 1)[-1] or self.cwd
-
-    def summarize(self, compaction_kinds: tuple[str, ...] = ("compact_boundary",)) -> None:
-        """Derive counts, models and token totals from the messages.
-
-        Inherited messages (a copy of history that another session owns) never count.
-        ``compaction_kinds`` are tried in order; the first kind present is counted, so a
-        source with a primary and a fallback marker does not count one compaction twice.
-        """
-        calls: Counter[str] = Counter()
-        last_call_index: dict[str, int] = {}
-        kinds: Counter[str] = Counter()
-        totals = dict.fromkeys(USAGE_TOKEN_FIELDS, 0)
-        prompts = tools = api_calls = inherited = 0
-        for i, m in enumerate(self.messages):
-            if m.inherited:
-                inherited += 1
-                continue
-            kinds[m.kind] += 1
-            if m.role == "user" and m.kind in PROMPT_KINDS:
-                prompts += 1
-            elif m.role == "tool_use":
-                tools += 1
-            if m.is_api_call:
-                api_calls += 1
-                for f in USAGE_TOKEN_FIELDS:
-                    totals[f] += getattr(m, f) or 0
-                if m.model:
-                    calls[m.model] += 1
-                    last_call_index[m.model] = i
-        self.user_prompt_count = prompts
-        self.tool_call_count = tools
-        self.api_call_count = api_calls
-        self.inherited_records = inherited
-        self.input_tokens = totals["input_tokens"]
-        self.cache_read_tokens = totals["cache_read_tokens"]
-        self.cache_creation_tokens = totals["cache_creation_tokens"]
-        self.output_tokens = totals["output_tokens"]
-        self.reasoning_tokens = totals["reasoning_tokens"] if self.reports_reasoning else None
-        self.total_tokens = self.input_tokens + self.cache_read_tokens + self.cache_creation_tokens + self.output_tokens
-        # most calls; a tie goes to the model of the latest of those calls
-        self.models = sorted(calls)
-        self.primary_model = max(calls, key=lambda m: (calls[m], last_call_index[m])) if calls else None
-        self.compaction_count = next((kinds[k] for k in compaction_kinds if kinds[k]), 0)
-        self.microcompaction_count = kinds["microcompact_boundary"]
-        self.aborted_turn_count = kinds["turn_aborted"]
 
 
 @dataclass(slots=True)
@@ -151,6 +92,7 @@ class FileParse:
     lines_ok: int = 0
     lines_malformed: int = 0
     lines_incomplete_tail: int = 0  # a live file's half-written last line: not an error
+    lines_duplicate: int = 0  # the same line (uuid) written twice into one file
     unknown_types: Counter = field(default_factory=Counter)
     parse_ms: float = 0.0
 

@@ -141,6 +141,8 @@ def parse_file(path: str) -> FileParse:
     own_lines = foreign_lines = 0
     cwd = git_branch = version = None
     sidechain_lines = 0
+    seen_uuids: set[str] = set()
+    line_sids: list[str | None] = []  # the sessionId of the line each message came from
 
     for line_no, line in iter_json_lines(path, result):
         looks_like = sniff_line(line)
@@ -158,8 +160,15 @@ def parse_file(path: str) -> FileParse:
             result.unknown_types[f"line:{line_type}"] += 1
             continue
         own_lines += 1
+        uuid = line.get("uuid") if isinstance(line.get("uuid"), str) and line.get("uuid") else None
+        if uuid is not None and line_type != "assistant":
+            if uuid in seen_uuids:
+                result.lines_duplicate += 1  # the same line written twice: count it once
+                continue
+            seen_uuids.add(uuid)
         result.lines_ok += 1
         ts = parse_timestamp(line.get("timestamp"))
+        n_before = len(messages)
         span.add(ts)
         sid = line.get("sessionId")
         if isinstance(sid, str) and sid and (not session_ids or session_ids[-1] != sid) and sid not in session_ids:
@@ -188,11 +197,17 @@ def parse_file(path: str) -> FileParse:
             pass
         else:  # an envelope we recognise with a type we do not know yet: format drift
             result.unknown_types[f"line:{line_type}"] += 1
+        if len(messages) > n_before:
+            line_key = f"u:{uuid}" if uuid else None
+            for m in messages[n_before:]:
+                if m.dedup_key is None:
+                    m.dedup_key = line_key
+            line_sids.extend([sid if isinstance(sid, str) and sid else None] * (len(messages) - n_before))
 
     for resp in responses.values():
         m = resp.message
         m.text = "\n".join(resp.texts) if resp.texts else None
-        if resp.usage is not None and m.is_api_call:
+        if resp.usage is not None and m.api_call:
             m.input_tokens = resp.usage["input_tokens"]
             m.cache_read_tokens = resp.usage["cache_read_tokens"]
             m.cache_creation_tokens = resp.usage["cache_creation_tokens"]
@@ -224,7 +239,10 @@ def parse_file(path: str) -> FileParse:
         started_at=span.first,
         ended_at=span.last,
     )
-    session.summarize(("compact_boundary",))
+    for m, line_sid in zip(messages, line_sids):
+        # a subagent's lines name the parent session: that is ownership, not a copy
+        if line_sid and line_sid != source_session_id and relation != "subagent":
+            m.origin_session_id = canonical_id(SOURCE, line_sid)
     result.sessions.append(session)
     return result
 
@@ -276,9 +294,9 @@ def _assistant_line(line: dict, line_no: int, ts, messages: list[Message], respo
             "synthetic" if synthetic else "response",
             ts,
             line_no=line_no,
-            response_key=None if key.startswith("line:") else key,
+            dedup_key=None if key.startswith("line:") else f"r:{key}",
             model=None if synthetic else model,
-            is_api_call=not synthetic,
+            api_call=not synthetic,
         )
         messages.append(m)
         resp = responses[key] = _Response(m)
@@ -315,7 +333,7 @@ def _assistant_line(line: dict, line_no: int, ts, messages: list[Message], respo
                     tool_name=block.get("name") if isinstance(block.get("name"), str) else None,
                     call_id=bid,
                     line_no=line_no,
-                    response_key=resp.message.response_key,
+                    dedup_key=resp.message.dedup_key,
                 )
             )
         elif btype in ("thinking", "redacted_thinking"):
@@ -324,7 +342,7 @@ def _assistant_line(line: dict, line_no: int, ts, messages: list[Message], respo
             if sig in resp.block_ids:
                 continue
             resp.block_ids.add(sig)
-            messages.append(Message("reasoning", btype, ts, text, line_no=line_no, response_key=resp.message.response_key))
+            messages.append(Message("reasoning", btype, ts, text, line_no=line_no, dedup_key=resp.message.dedup_key))
 
 
 def _tool_input_text(value: object) -> str | None:

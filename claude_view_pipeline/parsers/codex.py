@@ -9,6 +9,7 @@ never double-count (ccusage #876, #1288).
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..sources import Source, canonical_id
@@ -124,19 +125,36 @@ class _State:
         self.item_prompts: list[Message] = []
         self.own_lines = 0
         self.foreign_lines = 0
+        # a fork/spawned child replays its parent's history after its own session_meta;
+        # while replaying, messages are inherited and token totals only set the baseline
+        self.meta_ts: datetime | None = None
+        self.is_child = False
+        self.replay_seen = False
+        self.replaying = False
+        self.replay_until: datetime | None = None
 
 
-def _record_usage(st: _State, delta: dict[str, int], ts, line_no: int) -> None:
+def _add(st: _State, m: Message, output: str | None = None) -> Message:
+    """Append a message; ``output`` marks a model output that a following token_count's
+    usage may attach to ("first" output since the last call, or "prefer" an answer)."""
+    m.inherited = st.replaying
+    st.messages.append(m)
+    if output and not st.replaying and (output == "prefer" or st.pending_output is None):
+        st.pending_output = m
+    return m
+
+
+def _record_usage(st: _State, delta: dict[str, int], ts, line_no: int, key: str) -> None:
     if delta["input_tokens"] == 0 and delta["output_tokens"] == 0:
         return  # a re-emit, or fill_to_context_window noise: not an API call
     cached = min(delta["cached_input_tokens"], delta["input_tokens"])
     target = st.pending_output
     if target is None:
         # usage for a model call whose content the log did not keep
-        target = Message("assistant", "usage", ts, line_no=line_no)
-        st.messages.append(target)
+        target = _add(st, Message("assistant", "usage", ts, line_no=line_no))
     st.pending_output = None
-    target.is_api_call = True
+    target.api_call = True
+    target.dedup_key = key
     target.model = st.model
     target.input_tokens = delta["input_tokens"] - cached
     target.cache_read_tokens = cached
@@ -145,15 +163,23 @@ def _record_usage(st: _State, delta: dict[str, int], ts, line_no: int) -> None:
     target.reasoning_tokens = delta["reasoning_output_tokens"]
 
 
-def _token_count(st: _State, payload: dict, ts, line_no: int) -> None:
+def _token_count(st: _State, payload: dict, ts, raw_ts: object, line_no: int) -> None:
     info = payload.get("info")
     if not isinstance(info, dict):
         return  # info: null carries rate limits only
     total = _usage(info.get("total_token_usage"))
     last = _usage(info.get("last_token_usage"))
+    # the same event copied into another file (a branch replaying its parent) has the same
+    # timestamp and running total: the index counts it once (DESIGN.md)
+    vector = total or last or {}
+    key = f"tc:{raw_ts}:" + ",".join(str(vector.get(f, 0)) for f in _TOKEN_FIELDS)
+    if st.replaying:
+        if total is not None:
+            st.prev_total = total  # the parent's history: baseline only
+        return
     if total is None:
         if last is not None:
-            _record_usage(st, last, ts, line_no)
+            _record_usage(st, last, ts, line_no, key)
         return
     prev = st.prev_total
     if prev is None:
@@ -164,7 +190,7 @@ def _token_count(st: _State, payload: dict, ts, line_no: int) -> None:
             # the running total fell (a new baseline): this call is `last`, if given
             delta = last if last is not None else {f: 0 for f in _TOKEN_FIELDS}
     st.prev_total = total
-    _record_usage(st, delta, ts, line_no)
+    _record_usage(st, delta, ts, line_no, key)
 
 
 def _response_item(st: _State, item: dict, ts, line_no: int, result: FileParse) -> None:
@@ -174,23 +200,18 @@ def _response_item(st: _State, item: dict, ts, line_no: int, result: FileParse) 
         text = _content_text(item.get("content"))
         if role == "user":
             if _is_injected(text):
-                st.messages.append(Message("system", "injected", ts, text, line_no=line_no))
+                _add(st, Message("system", "injected", ts, text, line_no=line_no))
             else:
-                m = Message("user", "prompt", ts, text or None, line_no=line_no)
-                st.messages.append(m)
-                st.item_prompts.append(m)
+                st.item_prompts.append(_add(st, Message("user", "prompt", ts, text or None, line_no=line_no)))
         elif role == "assistant":
-            m = Message("assistant", "text", ts, text or None, line_no=line_no)
-            st.messages.append(m)
-            st.pending_output = m
+            # the usage of the call that wrote it is best attached to the answer itself
+            _add(st, Message("assistant", "text", ts, text or None, line_no=line_no), output="prefer")
         else:  # developer / system instructions
-            st.messages.append(Message("system", "instructions", ts, text or None, line_no=line_no))
+            _add(st, Message("system", "instructions", ts, text or None, line_no=line_no))
     elif ptype == "reasoning":
         summary = item.get("summary")
         text = _content_text(summary) if isinstance(summary, list) else None
-        m = Message("reasoning", "reasoning", ts, text or None, line_no=line_no)
-        st.messages.append(m)
-        st.pending_output = st.pending_output or m
+        _add(st, Message("reasoning", "reasoning", ts, text or None, line_no=line_no), output="first")
     elif ptype in _TOOL_CALL_TYPES:
         name = _TOOL_CALL_TYPES[ptype] or (item.get("name") if isinstance(item.get("name"), str) else None)
         if ptype == "function_call":
@@ -209,11 +230,11 @@ def _response_item(st: _State, item: dict, ts, line_no: int, result: FileParse) 
             call_id=call_id if isinstance(call_id, str) else None,
             line_no=line_no,
         )
-        st.messages.append(m)
-        st.pending_output = st.pending_output or m
+        _add(st, m, output="first")
     elif ptype in _TOOL_OUTPUT_TYPES:
         call_id = item.get("call_id")
-        st.messages.append(
+        _add(
+            st,
             Message(
                 "tool_result",
                 ptype,
@@ -229,35 +250,47 @@ def _response_item(st: _State, item: dict, ts, line_no: int, result: FileParse) 
         result.unknown_types[f"response_item:{ptype}"] += 1
 
 
-def _event(st: _State, payload: dict, ts, line_no: int, result: FileParse) -> None:
+def _event(st: _State, payload: dict, ts, raw_ts: object, line_no: int, result: FileParse) -> None:
     etype = payload.get("type")
     if etype == "token_count":
-        _token_count(st, payload, ts, line_no)
+        _token_count(st, payload, ts, raw_ts, line_no)
     elif etype == "user_message":
         st.user_events += 1
         text = payload.get("message") if isinstance(payload.get("message"), str) else ""
         if _is_injected(text):
-            st.messages.append(Message("system", "injected", ts, text, line_no=line_no))
+            _add(st, Message("system", "injected", ts, text, line_no=line_no))
         else:
-            st.messages.append(Message("user", "prompt", ts, text or None, line_no=line_no))
+            _add(st, Message("user", "prompt", ts, text or None, line_no=line_no))
     elif etype == "turn_aborted":
         reason = payload.get("reason")
-        st.messages.append(Message("system", "turn_aborted", ts, reason if isinstance(reason, str) else None, line_no=line_no))
+        _add(st, Message("system", "turn_aborted", ts, reason if isinstance(reason, str) else None, line_no=line_no))
     elif etype == "context_compacted":
-        st.messages.append(Message("system", "context_compacted", ts, line_no=line_no))
+        _add(st, Message("system", "context_compacted", ts, line_no=line_no))
     elif etype == "thread_rolled_back":
-        st.messages.append(Message("system", "thread_rolled_back", ts, _dump(payload.get("num_turns")), line_no=line_no))
+        _add(st, Message("system", "thread_rolled_back", ts, _dump(payload.get("num_turns")), line_no=line_no))
     elif etype in _MIRROR_EVENTS or etype in _KNOWN_SILENT_EVENTS:
         pass
     else:
         result.unknown_types[f"event_msg:{etype}"] += 1
 
 
-def _session_meta(st: _State, meta: dict, ts) -> None:
+def _session_meta(st: _State, meta: dict, ts: datetime | None) -> None:
     if st.meta is None:  # the first session_meta in a file is canonical (CX-R)
         st.meta = meta
+        st.meta_ts = ts
         if isinstance(meta.get("id"), str) and meta["id"]:
             st.meta_id = meta["id"]
+        st.is_child = _lineage(meta)[0] is not None
+        return
+    other = meta.get("id")
+    if st.is_child and not st.replay_seen and isinstance(other, str) and other != st.meta_id:
+        # A fork/spawn embeds its parent's session_meta, then replays the parent's history
+        # in one burst at creation time, with rewritten (or the original, older)
+        # timestamps (ccusage #1349, #1370). The replay is what follows, up to the end of
+        # the second the burst started in.
+        st.replay_seen = st.replaying = True
+        anchors = [t for t in (st.meta_ts, ts) if t is not None]
+        st.replay_until = max(anchors).replace(microsecond=0) + timedelta(seconds=1) if anchors else None
 
 
 def _dump(value: object) -> str | None:
@@ -294,6 +327,9 @@ def parse_file(path: str) -> FileParse:
         result.lines_ok += 1
         ts = parse_timestamp(line.get("timestamp"))
         span.add(ts)
+        if st.replaying and ts is not None and (st.replay_until is None or ts >= st.replay_until):
+            st.replaying = False  # the child's own history starts here
+            st.pending_output = None
 
         if "payload" in line:
             ltype = line.get("type")
@@ -319,12 +355,12 @@ def parse_file(path: str) -> FileParse:
         elif ltype == "response_item":
             _response_item(st, payload, ts, line_no, result)
         elif ltype == "event_msg":
-            _event(st, payload, ts, line_no, result)
+            _event(st, payload, ts, line.get("timestamp"), line_no, result)
         elif ltype == "compacted":
             compacted_lines += 1
             # replacement_history is the compacted past, never new messages
             msg = payload.get("message")
-            st.messages.append(Message("system", "compacted", ts, msg if isinstance(msg, str) else None, line_no=line_no))
+            _add(st, Message("system", "compacted", ts, msg if isinstance(msg, str) else None, line_no=line_no))
         elif ltype in _KNOWN_SILENT_LINES:
             pass
         else:
@@ -365,9 +401,7 @@ def parse_file(path: str) -> FileParse:
         git_branch=git.get("branch") if isinstance(git.get("branch"), str) else None,
         started_at=span.first,
         ended_at=span.last,
-        reports_reasoning=True,
     )
-    session.summarize(("compacted", "context_compacted"))
     result.sessions.append(session)
     return result
 

@@ -42,8 +42,12 @@ class WriteSummary:
     files_missing: int
 
 
-def _q(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+def _literal(text: str) -> str:
+    """A SQL string literal (for the places DuckDB takes no parameters: views, file paths)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+_q = _literal
 
 
 def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteSummary:
@@ -122,6 +126,8 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
         messages_written = con.execute(
             "SELECT count(*) FROM messages WHERE source = $src AND run_id = $run", {"src": src, "run": w.run_id}
         ).fetchone()[0]
+        _attribute_copies(con, src, w.run_id)
+        _refresh_aggregates(con, src, w.run_id)
 
         con.execute("DELETE FROM indexed_files WHERE source = $src AND path IN (SELECT path FROM stage_results)", {"src": src})
         con.execute(
@@ -177,9 +183,83 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
         con.execute("ROLLBACK")
         raise
     finally:
-        for t in ("stage_sessions", "stage_results", "stage_files", "id_clash", "doomed"):
+        for t in ("stage_sessions", "stage_results", "stage_files", "id_clash", "doomed", "copies", "owners", "recount"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
     return WriteSummary(sessions_written, messages_written, in_index, dup_new, dup_old, missing)
+
+
+def _attribute_copies(con: duckdb.DuckDBPyConnection, src: str, run_id: str) -> None:
+    """A record copied into several files (a resumed Claude session, a Codex branch) counts
+    once in the whole index: the copy that appears first owns it (earliest timestamp, then
+    a main session over a subagent, then a line that names its own session, then path
+    order); the others are marked inherited and carry no tokens (DESIGN.md)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE copies AS
+        SELECT m.session_id, m.dedup_key, min(m."timestamp") AS ts, min(m.ordinal) AS first_ordinal,
+               bool_or(m.origin_session_id IS NOT NULL) AS foreign_line, bool_or(m.inherited) AS was_inherited,
+               any_value(s.is_sidechain) AS is_sidechain, any_value(s.file_path) AS file_path
+        FROM messages m JOIN sessions s ON s.id = m.session_id
+        WHERE m.source = $src AND m.dedup_key IN (
+            SELECT dedup_key FROM messages WHERE source = $src AND run_id = $run AND dedup_key IS NOT NULL
+        )
+        GROUP BY m.session_id, m.dedup_key
+        """,
+        {"src": src, "run": run_id},
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE owners AS
+        SELECT dedup_key,
+               arg_min(session_id, (ts IS NULL, ts, is_sidechain, foreign_line, file_path, first_ordinal)) AS owner
+        FROM copies GROUP BY dedup_key HAVING count(*) > 1
+        """
+    )
+    # An owner whose copy was already stripped (its earlier owner vanished from the index
+    # when that file was rewritten) has no tokens left: parse its file again next run.
+    con.execute(
+        """
+        UPDATE indexed_files SET size = -1
+        WHERE source = $src AND path IN (
+            SELECT c.file_path FROM copies c JOIN owners o ON o.dedup_key = c.dedup_key AND o.owner = c.session_id
+            WHERE c.was_inherited)
+        """,
+        {"src": src},
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE recount AS
+        SELECT DISTINCT c.session_id FROM copies c JOIN owners o USING (dedup_key)
+        """
+    )
+    con.execute(
+        """
+        UPDATE messages SET inherited = true, input_tokens = NULL, cache_read_tokens = NULL,
+               cache_creation_tokens = NULL, output_tokens = NULL, reasoning_tokens = NULL
+        FROM owners o
+        WHERE messages.source = $src AND messages.dedup_key = o.dedup_key
+          AND messages.session_id <> o.owner AND NOT messages.inherited
+        """,
+        {"src": src},
+    )
+
+
+def _refresh_aggregates(con: duckdb.DuckDBPyConnection, src: str, run_id: str) -> None:
+    """Recompute counters and totals of the sessions this write touched (aggregate.py)."""
+    from ..aggregate import AGGREGATE_COLUMNS, aggregates_sql
+
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW sess AS
+        SELECT id, source FROM sessions
+        WHERE source = $src AND (run_id = $run OR id IN (SELECT session_id FROM recount))
+        """.replace("$src", _literal(src)).replace("$run", _literal(run_id))
+    )
+    con.execute("CREATE OR REPLACE TEMP VIEW msgs AS SELECT * FROM messages WHERE session_id IN (SELECT id FROM sess)")
+    assignments = ", ".join(f"{c} = a.{c}" for c in AGGREGATE_COLUMNS)
+    con.execute(f"UPDATE sessions SET {assignments} FROM ({aggregates_sql()}) a WHERE sessions.id = a.session_id")
+    con.execute("DROP VIEW IF EXISTS msgs")
+    con.execute("DROP VIEW IF EXISTS sess")
 
 
 def indexed_fingerprints(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, tuple[int, int]]:

@@ -56,8 +56,10 @@ CREATE TABLE messages (
     call_id                VARCHAR,
     is_error               BOOLEAN,
     line_no                INTEGER,
-    inherited              BOOLEAN NOT NULL DEFAULT false,
-    response_key           VARCHAR,
+    inherited              BOOLEAN NOT NULL DEFAULT false,  -- a copy another session owns
+    dedup_key              VARCHAR,                  -- identity of the record across files
+    origin_session_id      VARCHAR,                  -- the session a copied line names
+    api_call               BOOLEAN NOT NULL DEFAULT false,
     model                  VARCHAR,
     input_tokens           BIGINT,
     cache_read_tokens      BIGINT,
