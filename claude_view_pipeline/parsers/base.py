@@ -93,6 +93,7 @@ class FileParse:
     lines_malformed: int = 0
     lines_incomplete_tail: int = 0  # a live file's half-written last line: not an error
     lines_duplicate: int = 0  # the same line (uuid) written twice into one file
+    lines_skipped: int = 0  # lines of no known session shape, or of the other source
     unknown_types: Counter = field(default_factory=Counter)
     parse_ms: float = 0.0
 

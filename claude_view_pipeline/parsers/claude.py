@@ -154,10 +154,12 @@ def parse_file(path: str) -> FileParse:
                 result.detail = f"first recognisable line is a {looks_like.value} line (line {line_no})"
                 return result
             result.unknown_types[f"foreign:{line.get('type')}"] += 1
+            result.lines_skipped += 1
             continue
-        line_type = line.get("type")
+        line_type = line.get("type") if isinstance(line.get("type"), str) else None
         if looks_like is None and line_type not in CLAUDE_LINE_TYPES:
             result.unknown_types[f"line:{line_type}"] += 1
+            result.lines_skipped += 1
             continue
         own_lines += 1
         uuid = line.get("uuid") if isinstance(line.get("uuid"), str) and line.get("uuid") else None

@@ -193,8 +193,12 @@ def _token_count(st: _State, payload: dict, ts, raw_ts: object, line_no: int) ->
     _record_usage(st, delta, ts, line_no, key)
 
 
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _response_item(st: _State, item: dict, ts, line_no: int, result: FileParse) -> None:
-    ptype = item.get("type")
+    ptype = _text_or_none(item.get("type"))
     if ptype == "message":
         role = item.get("role")
         text = _content_text(item.get("content"))
@@ -251,7 +255,7 @@ def _response_item(st: _State, item: dict, ts, line_no: int, result: FileParse) 
 
 
 def _event(st: _State, payload: dict, ts, raw_ts: object, line_no: int, result: FileParse) -> None:
-    etype = payload.get("type")
+    etype = _text_or_none(payload.get("type"))
     if etype == "token_count":
         _token_count(st, payload, ts, raw_ts, line_no)
     elif etype == "user_message":
@@ -319,9 +323,11 @@ def parse_file(path: str) -> FileParse:
                 result.detail = f"first recognisable line is a claude line (line {line_no})"
                 return result
             result.unknown_types[f"foreign:{line.get('type')}"] += 1
+            result.lines_skipped += 1
             continue
         if looks_like is None:
             result.unknown_types[f"line:{line.get('type')}"] += 1
+            result.lines_skipped += 1
             continue
         st.own_lines += 1
         result.lines_ok += 1
@@ -332,10 +338,10 @@ def parse_file(path: str) -> FileParse:
             st.pending_output = None
 
         if "payload" in line:
-            ltype = line.get("type")
+            ltype = _text_or_none(line.get("type"))
             payload = line["payload"] if isinstance(line["payload"], dict) else {}
         elif "record_type" in line:  # brief format (b): flattened, tagged by record_type
-            rt = line.get("record_type")
+            rt = _text_or_none(line.get("record_type"))
             ltype = {"response": "response_item", "event": "event_msg", "session_meta": "session_meta"}.get(rt, rt)
             payload = line
             if rt in ("state", "prev_session_meta"):

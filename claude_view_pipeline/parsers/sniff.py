@@ -24,6 +24,8 @@ _CLAUDE_ENVELOPE_KEYS = ("sessionId", "parentUuid", "uuid", "isSidechain", "leaf
 
 def sniff_line(obj: dict) -> Source | None:
     t = obj.get("type")
+    if not isinstance(t, str):
+        t = None
     if "payload" in obj and "timestamp" in obj and isinstance(t, str):
         return Source.CODEX  # current envelope, including types newer than we know
     if "record_type" in obj:
@@ -34,6 +36,6 @@ def sniff_line(obj: dict) -> Source | None:
         return Source.CLAUDE
     if t in CODEX_LEGACY_ITEM_TYPES:
         return Source.CODEX
-    if t is None and "id" in obj and "timestamp" in obj:
+    if obj.get("type") is None and "id" in obj and "timestamp" in obj:
         return Source.CODEX  # legacy bare SessionMeta first line
     return None
