@@ -163,3 +163,16 @@ def test_unknown_line_types_are_counted_by_name_and_stored_with_the_session(tmp_
     expected = {"line:future_type": 1, "line:metadata": 1, "line:telemetry": 1}
     assert stored == expected
     assert metrics == {k: float(v) for k, v in expected.items()}
+
+
+def test_inline_sidechain_lines_are_model_written_not_prompts():
+    """happy's task_non_sdk capture: a Task subagent's lines inline (isSidechain) in the
+    main transcript. Its user line was written by the parent model; its 3 responses are
+    real API calls of this session (5 distinct message.id + requestId in all)."""
+    r = parse_file(Source.CLAUDE, str(CORPUS / "slopus+happy/packages/happy-cli/src/claude/utils/__fixtures__/task_non_sdk.jsonl"))
+    (s,) = r.sessions
+    a = summarize(r)[s.id]
+    assert [m.kind for m in s.messages if m.role == "user"] == ["prompt", "agent_prompt"]
+    assert (a["user_prompt_count"], a["api_call_count"], a["tool_call_count"]) == (1, 5, 3)
+    assert a["models"] == ["claude-opus-4-1-20250805", "claude-sonnet-4-20250514"]
+    assert s.is_sidechain is False
