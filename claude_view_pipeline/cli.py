@@ -34,7 +34,45 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="when no session file is found under the default roots, index the bundled demo sessions",
     )
+    bk = sub.add_parser("backup", help="write a consistent copy of the index")
+    bk.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
+    bk.add_argument("--to", type=Path, help="backup file to create (default: <db dir>/backups/<name>.manual-<time>.duckdb)")
+    rs = sub.add_parser("restore", help="put a backup in place of the index (the replaced file is kept)")
+    rs.add_argument("backup", type=Path, help="a backup file (e.g. one the migration runner took)")
+    rs.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
     return p
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    return (args.db or Settings.from_env().db_path).expanduser().resolve()
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from .store.backup import backup, describe
+
+    db = _db_path(args)
+    try:
+        dest = backup(db, args.to)
+    except (FileNotFoundError, FileExistsError) as exc:
+        return _fail(str(exc))
+    info = describe(dest)
+    print(f"backup of {db} written to {dest} (schema v{max(info['schema_versions'], default=0)}, sessions {info['sessions_by_source']})")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from .store.backup import describe, restore
+
+    db = _db_path(args)
+    try:
+        info = describe(args.backup)
+        kept = restore(args.backup, db)
+    except (FileNotFoundError, ValueError) as exc:
+        return _fail(str(exc))
+    print(f"restored {args.backup} to {db} (schema v{max(info['schema_versions'], default=0)}, sessions {info['sessions_by_source']})")
+    if kept:
+        print(f"the replaced index is kept at {kept}")
+    return 0
 
 
 def _fail(message: str) -> int:
@@ -113,9 +151,11 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
-    if args.command == "index":
-        return cmd_index(args)
-    return EXIT_USAGE
+    commands = {"index": cmd_index, "backup": cmd_backup, "restore": cmd_restore}
+    try:
+        return commands[args.command](args)
+    except ConfigError as exc:
+        return _fail(str(exc))
 
 
 if __name__ == "__main__":

@@ -1,14 +1,27 @@
 """Versioned schema migrations: ``migrations/NNN_name.sql``, each applied once, in order,
-inside its own transaction, and recorded in ``schema_migrations``."""
+inside its own transaction, and recorded in ``schema_migrations``.
+
+Before migrating a database that already holds data, a full copy of it is written to
+``<db dir>/backups/<name>.pre-v<N>-<UTC time>.duckdb`` (``claude-view-pipeline restore``
+puts it back)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from importlib import resources
+from pathlib import Path
 
 import duckdb
 
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass
+class MigrationReport:
+    applied: list[int] = field(default_factory=list)
+    backup: Path | None = None
 
 
 def available_migrations() -> list[tuple[int, str, str]]:
@@ -37,16 +50,42 @@ def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
     return {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
 
 
-def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
+def pending_migrations(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[tuple[int, str, str]]:
     done = applied_versions(con)
-    return [m for m in available_migrations() if m[0] not in done]
+    return [m for m in available_migrations() if m[0] not in done and (target is None or m[0] <= target)]
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply pending migrations; returns the versions applied (empty when up to date)."""
+def database_file(con: duckdb.DuckDBPyConnection) -> Path | None:
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    return Path(path) if path else None
+
+
+def backup_database(con: duckdb.DuckDBPyConnection, dest: Path) -> Path:
+    """A consistent full copy of the connected database into a new file ``dest``."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        raise FileExistsError(f"backup target {dest} already exists")
+    escaped = str(dest).replace("'", "''")
+    con.execute(f"ATTACH '{escaped}' AS cvp_backup")
+    try:
+        con.execute(f'COPY FROM DATABASE "{con.execute("SELECT current_database()").fetchone()[0]}" TO cvp_backup')
+    finally:
+        con.execute("DETACH cvp_backup")
+    return dest
+
+
+def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> MigrationReport:
+    """Apply pending migrations (up to ``target``); a no-op when up to date."""
+    report = MigrationReport()
+    pending = pending_migrations(con, target)
+    if not pending:
+        return report
+    db_file = database_file(con)
+    if applied_versions(con) and db_file is not None:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        report.backup = backup_database(con, db_file.parent / "backups" / f"{db_file.stem}.pre-v{pending[0][0]:03d}-{stamp}.duckdb")
     _ensure_table(con)
-    applied = []
-    for version, name, sql in pending_migrations(con):
+    for version, name, sql in pending:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
@@ -55,5 +94,5 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         except Exception:
             con.execute("ROLLBACK")
             raise
-        applied.append(version)
-    return applied
+        report.applied.append(version)
+    return report

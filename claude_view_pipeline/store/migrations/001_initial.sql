@@ -1,10 +1,12 @@
--- 001: the index tables (DESIGN.md "DuckDB tables").
+-- 001: the first index schema (v1). Like the index this product grew from, it keyed a
+-- session by whatever id it was found under: a raw id (`abc`), or later a prefixed one
+-- (`codex:abc`), with source / source_session_id optional. 002 makes identity canonical.
 -- Content columns are everything except run_id / indexed_at (bookkeeping).
 
 CREATE TABLE sessions (
-    id                     VARCHAR PRIMARY KEY,      -- '<source>:<source_session_id>'
-    source                 VARCHAR NOT NULL,
-    source_session_id      VARCHAR NOT NULL,
+    id                     VARCHAR PRIMARY KEY,      -- v1: the session id as found (raw or prefixed)
+    source                 VARCHAR,                  -- v1: may be missing (Claude-only era)
+    source_session_id      VARCHAR,
     file_path              VARCHAR,
     file_size              BIGINT,
     file_mtime_ns          BIGINT,
@@ -38,10 +40,7 @@ CREATE TABLE sessions (
     unknown_types          JSON,
     file_missing           BOOLEAN NOT NULL DEFAULT false,
     run_id                 VARCHAR,
-    indexed_at             TIMESTAMPTZ,
-    UNIQUE (source, source_session_id),
-    CHECK (source IN ('claude', 'codex')),
-    CHECK (length(source_session_id) > 0)
+    indexed_at             TIMESTAMPTZ
 );
 
 CREATE TABLE messages (
