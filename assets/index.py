@@ -38,7 +38,7 @@ def _sources(context: dg.AssetExecutionContext, index: IndexSettings):
 def session_files(context: dg.AssetExecutionContext, index: IndexSettings) -> dg.MaterializeResult:
     metadata: dict = {}
     for source in _sources(context, index):
-        report = pipeline.stage_session_files(source, index.roots(source), index.resolved_db_path(), index.staging())
+        report = pipeline.stage_session_files(source, index.roots(source), index.resolved_db_path(), index.staging(), run_id=context.run.run_id)
         context.log.info(f"[{source.value}] {report.files_scanned} files: {report.new} new, {report.changed} changed, {report.missing} missing")
         for k, v in report.as_metadata().items():
             metadata[f"{source.value}/{k}" if len(context.partition_keys) > 1 else k] = (
@@ -66,7 +66,9 @@ def parsed_sessions(context: dg.AssetExecutionContext, config: ParseConfig, inde
     progress = index.progress_printer(context)
     multi = len(context.partition_keys) > 1
     for source in _sources(context, index):
-        r = pipeline.stage_parsed_sessions(source, index.staging(), full=config.full_reindex, workers=index.workers or None, progress=progress)
+        r = pipeline.stage_parsed_sessions(
+            source, index.staging(), full=config.full_reindex, workers=index.workers or None, progress=progress, run_id=context.run.run_id
+        )
         for name, rejected in r.rejected.items():
             context.log.warning(f"[{source.value}] {rejected} file(s) rejected: {name}")
         values = {

@@ -25,7 +25,7 @@ from .discovery import SessionFile, discover
 from .parsers import parse_file
 from .parsers.base import REJECT_DUPLICATE_SESSION, FileParse
 from .sources import Source
-from .staging import StagingArea, files_table, parsed_tables, session_files_from_table
+from .staging import StagingArea, files_table, parsed_tables, read_manifest, read_table, session_files_from_table, table_path
 from .store import connect, write_partition
 from .store.writer import PartitionWrite, WriteSummary, indexed_fingerprints
 
@@ -78,7 +78,11 @@ class IndexReport:
 # --- pass 1 -------------------------------------------------------------------------------
 
 
-def stage_session_files(source: Source, roots: list[Path], db_path: Path, staging: StagingArea) -> DiscoveryReport:
+def _new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+def stage_session_files(source: Source, roots: list[Path], db_path: Path, staging: StagingArea, run_id: str | None = None) -> DiscoveryReport:
     files = discover(source, roots)
     known: dict[str, tuple[int, int]] = {}
     if Path(db_path).exists():
@@ -99,7 +103,7 @@ def stage_session_files(source: Source, roots: list[Path], db_path: Path, stagin
         missing=sum(1 for p in known if p not in present),
         roots=[str(r) for r in roots],
     )
-    staging.write(source, "files", {"files": files_table(files, changed)}, {"source": source.value, **report.as_metadata()})
+    staging.write(source, "files", run_id or _new_run_id(), {"files": files_table(files, changed)}, {"source": source.value, **report.as_metadata()})
     return report
 
 
@@ -176,8 +180,16 @@ def _drop_duplicate_ids(sessions: pa.Table, messages: pa.Table, results: pa.Tabl
     return sessions, messages, pa.table(res, schema=results.schema)
 
 
-def stage_parsed_sessions(source: Source, staging: StagingArea, full: bool = False, workers: int | None = None, progress: Progress | None = None) -> ParseReport:
-    listed = session_files_from_table(source, staging.read_table(source, "files", "files"))
+def stage_parsed_sessions(
+    source: Source,
+    staging: StagingArea,
+    full: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    run_id: str | None = None,
+) -> ParseReport:
+    files_dir = staging.find(source, "files", run_id)
+    listed = session_files_from_table(source, read_table(files_dir, "files"))
     todo = [f for f, changed in listed if full or changed]
     sessions, messages, results = parse_files(source, todo, workers=workers, progress=progress)
     res = results.to_pydict()
@@ -203,8 +215,10 @@ def stage_parsed_sessions(source: Source, staging: StagingArea, full: bool = Fal
     staging.write(
         source,
         "parsed",
+        run_id or _new_run_id(),
         {"sessions": sessions, "messages": messages, "file_results": results},
-        {"source": source.value, "full": full, **{k: v for k, v in report.__dict__.items() if k not in ("source", "full")}},
+        {"source": source.value, "full": full, "files_dir": str(files_dir),
+         **{k: v for k, v in report.__dict__.items() if k not in ("source", "full")}},
     )
     return report
 
@@ -212,10 +226,10 @@ def stage_parsed_sessions(source: Source, staging: StagingArea, full: bool = Fal
 # --- index --------------------------------------------------------------------------------
 
 
-def _metrics(source: Source, staging: StagingArea) -> list[tuple[str, str, str, float]]:
+def _metrics(files_dir: Path, parsed_dir: Path) -> list[tuple[str, str, str, float]]:
     """index_metrics rows (stage, result, metric, value) for this run (DESIGN.md)."""
-    files = staging.read_manifest(source, "files")
-    res = staging.read_table(source, "parsed", "file_results").to_pydict()
+    files = read_manifest(files_dir)
+    res = read_table(parsed_dir, "file_results").to_pydict()
     out: list[tuple[str, str, str, float]] = [("pass1", "ok", "files_scanned", files["files_scanned"])]
     outcomes = Counter(r or "ok" for r in res["reason"])
     out += [("pass2", result, "files", n) for result, n in sorted(outcomes.items())]
@@ -240,15 +254,17 @@ def _metrics(source: Source, staging: StagingArea) -> list[tuple[str, str, str, 
 
 
 def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_id: str | None = None) -> IndexReport:
-    run_id = run_id or uuid.uuid4().hex
+    parsed_dir = staging.find(source, "parsed", run_id)
+    files_dir = Path(read_manifest(parsed_dir)["files_dir"])  # exactly the list that was parsed
+    run_id = run_id or _new_run_id()
     w = PartitionWrite(
         source=source,
         run_id=run_id,
-        files_parquet=staging.table_path(source, "files", "files"),
-        sessions_parquet=staging.table_path(source, "parsed", "sessions"),
-        messages_parquet=staging.table_path(source, "parsed", "messages"),
-        file_results_parquet=staging.table_path(source, "parsed", "file_results"),
-        metrics=_metrics(source, staging),
+        files_parquet=table_path(files_dir, "files"),
+        sessions_parquet=table_path(parsed_dir, "sessions"),
+        messages_parquet=table_path(parsed_dir, "messages"),
+        file_results_parquet=table_path(parsed_dir, "file_results"),
+        metrics=_metrics(files_dir, parsed_dir),
     )
     con = connect(db_path)
     try:
@@ -264,5 +280,6 @@ def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_
         ).fetchone()
     finally:
         con.close()
+    staging.prune(source, keep={files_dir, parsed_dir})
     tokens = dict(zip(("input", "cache_read", "cache_creation", "output", "total"), (int(t) for t in tok)))
     return IndexReport(source, run_id, summary, n_sessions, n_messages, tokens)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .sources import Source
-from .staging import StagingArea
+from .staging import StagingArea, read_manifest
 from .store import connect
 
 TOKEN_KEYS = ("input_tokens", "cache_read_tokens", "cache_creation_tokens", "output_tokens", "reasoning_tokens", "total_tokens")
@@ -18,8 +18,8 @@ def run_summary(db_path: Path, sources: list[Source], run_id: str) -> dict:
     try:
         for source in sources:
             s = source.value
-            files = staging.read_manifest(source, "files")
-            parsed = staging.read_manifest(source, "parsed")
+            files = read_manifest(staging.find(source, "files", run_id))
+            parsed = read_manifest(staging.find(source, "parsed", run_id))
             sessions, messages, *tokens = con.execute(
                 "SELECT count(*), (SELECT count(*) FROM messages WHERE source = $s), "
                 + ", ".join(f"coalesce(sum({k}), 0)" for k in TOKEN_KEYS)

@@ -138,7 +138,10 @@ def parsed_tables(results: list[tuple[SessionFile | None, FileParse]]) -> tuple[
 
 @dataclass(frozen=True)
 class StagingArea:
-    """``<root>/<source>/{files,parsed}``: the latest hand-off of each stage per source."""
+    """``<root>/<source>/<stage>/<run id>/``: each run's hand-off, and ``LATEST`` naming the
+    newest complete one per stage. A stage reads its upstream from its own run when that run
+    wrote one, else from LATEST (an asset materialized on its own). Runs never write into
+    each other's directories, so two runs at once cannot mix their data."""
 
     root: Path
 
@@ -146,36 +149,68 @@ class StagingArea:
     def beside(cls, db_path: Path) -> "StagingArea":
         return cls(Path(str(db_path) + ".staging"))
 
-    def stage_dir(self, source: Source, stage: str) -> Path:
+    def _stage_root(self, source: Source, stage: str) -> Path:
         return self.root / source.value / stage
 
-    def write(self, source: Source, stage: str, tables: dict[str, pa.Table], manifest: dict) -> Path:
-        final = self.stage_dir(source, stage)
-        tmp = final.with_name(f"{stage}.tmp-{os.getpid()}")
+    def write(self, source: Source, stage: str, run_id: str, tables: dict[str, pa.Table], manifest: dict) -> Path:
+        base = self._stage_root(source, stage)
+        final = base / run_id
+        tmp = base / f".{run_id}.tmp-{os.getpid()}"
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
         for name, table in tables.items():
             pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str))
-        old = final.with_name(f"{stage}.old-{os.getpid()}")
-        if final.exists():
-            final.rename(old)
+        (tmp / "manifest.json").write_text(json.dumps({**manifest, "run_id": run_id}, indent=1, sort_keys=True, default=str))
+        if final.exists():  # the same run writing a stage again (a retried step)
+            shutil.rmtree(final)
         tmp.rename(final)
-        if old.exists():
-            shutil.rmtree(old)
+        pointer = base / f".LATEST.tmp-{os.getpid()}"
+        pointer.write_text(run_id)
+        pointer.replace(base / "LATEST")  # atomic: readers see the old or the new name
         return final
 
-    def read_manifest(self, source: Source, stage: str) -> dict:
-        path = self.stage_dir(source, stage) / "manifest.json"
-        if not path.exists():
-            raise FileNotFoundError(
-                f"no staged {stage!r} data for source {source.value!r} at {path}; materialize the upstream asset first"
-            )
-        return json.loads(path.read_text())
+    def find(self, source: Source, stage: str, run_id: str | None = None) -> Path:
+        base = self._stage_root(source, stage)
+        if run_id and (base / run_id / "manifest.json").exists():
+            return base / run_id
+        latest = base / "LATEST"
+        if latest.exists():
+            found = base / latest.read_text().strip()
+            if (found / "manifest.json").exists():
+                return found
+        raise FileNotFoundError(
+            f"no staged {stage!r} data for source {source.value!r} under {base}; materialize the upstream asset first"
+        )
 
-    def table_path(self, source: Source, stage: str, name: str) -> Path:
-        return self.stage_dir(source, stage) / f"{name}.parquet"
+    def prune(self, source: Source, keep: set[Path], older_than_s: float = 3600.0) -> None:
+        """Drop hand-offs that are neither kept, LATEST, nor young enough to belong to a run
+        still in flight (a crashed run's leftovers go after an hour)."""
+        import time
 
-    def read_table(self, source: Source, stage: str, name: str) -> pa.Table:
-        return pq.read_table(self.table_path(source, stage, name))
+        now = time.time()
+        for stage in ("files", "parsed"):
+            base = self._stage_root(source, stage)
+            if not base.is_dir():
+                continue
+            latest = (base / "LATEST").read_text().strip() if (base / "LATEST").exists() else None
+            for d in base.iterdir():
+                if not d.is_dir() or d in keep or d.name == latest:
+                    continue
+                try:
+                    if now - d.stat().st_mtime > older_than_s:
+                        shutil.rmtree(d, ignore_errors=True)
+                except FileNotFoundError:
+                    pass
+
+
+def read_manifest(stage_dir: Path) -> dict:
+    return json.loads((stage_dir / "manifest.json").read_text())
+
+
+def table_path(stage_dir: Path, name: str) -> Path:
+    return stage_dir / f"{name}.parquet"
+
+
+def read_table(stage_dir: Path, name: str) -> pa.Table:
+    return pq.read_table(table_path(stage_dir, name))
