@@ -1,49 +1,29 @@
-"""Asset checks on the indexed tables, run after each session_index materialization."""
+"""The integrity checks of checks/schemas.py as Dagster asset checks on session_index.
 
+Each runs after every materialization of the index; the blocking ones fail the run when
+the index is corrupt, and every failure shows the offending rows in its metadata."""
 
 import dagster as dg
-import pandera.errors
 import polars as pl
 
 from assets.index import session_index
 from assets.resources import IndexSettings
+from claude_view_pipeline.sources import SOURCE_NAMES
 from claude_view_pipeline.store import connect
 
-from .schemas import sessions_identity_schema
+from .schemas import CHECKS, IndexCheck, run_check
+
+MAX_ROWS_SHOWN = 20
 
 
-@dg.asset_check(
-    asset=session_index,
-    blocking=True,
-    description=(
-        "Source identity of every session row (pandera): source in {claude, codex}; "
-        "source_session_id non-empty; id = source || ':' || source_session_id; id and "
-        "(source, source_session_id) unique; token columns non-negative and total_tokens = "
-        "input + cache_read + cache_creation + output. A failure means the index is corrupt."
-    ),
-)
-def sessions_identity(index: IndexSettings) -> dg.AssetCheckResult:
-    con = connect(index.resolved_db_path(), read_only=True)
-    try:
-        frame = con.sql(
-            "SELECT id, source, source_session_id, input_tokens, cache_read_tokens, cache_creation_tokens,"
-            " output_tokens, total_tokens FROM sessions"
-        ).pl()
-    finally:
-        con.close()
-    try:
-        sessions_identity_schema.validate(frame, lazy=True)
-    except pandera.errors.SchemaErrors as err:
-        failures = err.failure_cases
-        return dg.AssetCheckResult(
-            passed=False,
-            metadata={
-                "rows_checked": frame.height,
-                "failure_count": failures.height,
-                "failing_cases": dg.MetadataValue.md(_markdown(failures.head(20))),
-            },
-        )
-    return dg.AssetCheckResult(passed=True, metadata={"rows_checked": frame.height})
+def run_sources(tags: dict) -> list[str]:
+    """The source partitions a run materialized, from Dagster's partition tags."""
+    if tags.get("dagster/partition"):
+        return [tags["dagster/partition"]]
+    start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+    if start in SOURCE_NAMES and end in SOURCE_NAMES:
+        return list(SOURCE_NAMES[SOURCE_NAMES.index(start) : SOURCE_NAMES.index(end) + 1])
+    return []
 
 
 def _markdown(frame: pl.DataFrame) -> str:
@@ -53,4 +33,22 @@ def _markdown(frame: pl.DataFrame) -> str:
     return "\n".join(lines)
 
 
-index_checks = [sessions_identity]
+def _asset_check(check: IndexCheck) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=session_index, name=check.name, description=check.description, blocking=check.blocking)
+    def _run(context: dg.AssetCheckExecutionContext, index: IndexSettings) -> dg.AssetCheckResult:
+        con = connect(index.resolved_db_path(), read_only=True)
+        try:
+            outcome = run_check(check, con, run_id=context.run.run_id, sources=run_sources(context.run.tags))
+        finally:
+            con.close()
+        metadata: dict = {"rows_checked": outcome.rows_checked}
+        if not outcome.passed:
+            metadata["failing_rows"] = outcome.failing_rows.height
+            metadata["failing_rows_sample"] = dg.MetadataValue.md(_markdown(outcome.failing_rows.head(MAX_ROWS_SHOWN)))
+            metadata["failure_cases"] = dg.MetadataValue.md(_markdown(outcome.failures.head(MAX_ROWS_SHOWN)))
+        return dg.AssetCheckResult(passed=outcome.passed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
+
+    return _run
+
+
+index_checks = [_asset_check(c) for c in CHECKS]

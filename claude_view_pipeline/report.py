@@ -74,6 +74,8 @@ def format_summary(summary: dict) -> str:
             lines.append(f"  {name}: {s['lines_malformed']} malformed line(s) skipped")
         for reason, r in s["files_rejected"].items():
             lines.append(f"  {name}: {r['files']} file(s) rejected ({reason}), e.g. {r['examples'][0]}")
-    for check, passed in summary.get("checks", {}).items():
-        lines.append(f"check {check}: {'passed' if passed else 'FAILED'}")
+    checks = summary.get("checks", {})
+    if checks:
+        failed = sorted(name for name, passed in checks.items() if not passed)
+        lines.append(f"checks: {len(checks) - len(failed)}/{len(checks)} passed" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
     return "\n".join(lines)

@@ -18,6 +18,7 @@ from assets.definitions import defs
 from assets.index import index_assets
 from assets.resources import IndexSettings
 from checks.index_checks import index_checks
+from checks.schemas import CHECKS
 from claude_view_pipeline.synth import generate
 
 from helpers import REPO
@@ -58,7 +59,7 @@ def test_definitions_shape():
     assert keys == {"session_files", "parsed_sessions", "session_index"}
     job = defs.resolve_job_def("index_sessions")
     assert job.partitions_def.get_partition_keys() == ["claude", "codex"]
-    assert {c.name for c in graph.asset_check_keys} == {"sessions_identity"}
+    assert {c.name for c in graph.asset_check_keys} == {c.name for c in CHECKS} and len(CHECKS) == 8
     # upstream/downstream: session_files -> parsed_sessions -> session_index
     assert {k.to_user_string() for k in graph.get(dg.AssetKey("session_index")).parent_keys} == {"parsed_sessions"}
     assert {k.to_user_string() for k in graph.get(dg.AssetKey("parsed_sessions")).parent_keys} == {"session_files"}
@@ -73,7 +74,7 @@ def test_one_partition_writes_only_its_source(tmp_path, corpus):
     con.close()
     (mat,) = result.asset_materializations_for_node("session_index")
     assert mat.partition == "codex" and mat.metadata["sessions_in_index"].value == 4
-    assert [e.passed for e in result.get_asset_check_evaluations()] == [True]
+    assert [e.passed for e in result.get_asset_check_evaluations()] == [True] * 8
 
 
 def test_both_partitions_in_one_run(tmp_path, corpus):
