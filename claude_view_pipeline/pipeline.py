@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .discovery import SessionFile, discover
+from .faults import pause_point
 from .parsers import parse_file
 from .parsers.base import REJECT_DUPLICATE_SESSION, FileParse
 from .sources import Source
@@ -104,6 +105,7 @@ def stage_session_files(source: Source, roots: list[Path], db_path: Path, stagin
         roots=[str(r) for r in roots],
     )
     staging.write(source, "files", run_id or _new_run_id(), {"files": files_table(files, changed)}, {"source": source.value, **report.as_metadata()})
+    pause_point("after_discovery")
     return report
 
 
@@ -134,6 +136,7 @@ def parse_files(source: Source, files: list[SessionFile], workers: int | None = 
         step = max(1, len(jobs) // 20)
         for i in range(0, len(jobs), step):
             parts.append(_parse_chunk(source.value, jobs[i : i + step]))
+            pause_point("mid_parse")
             if progress:
                 progress(source, min(i + step, len(jobs)), len(jobs))
     else:
@@ -143,6 +146,7 @@ def parse_files(source: Source, files: list[SessionFile], workers: int | None = 
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
             for chunk, tables in zip(chunks, pool.map(_parse_chunk, [source.value] * len(chunks), chunks)):
                 parts.append(tables)
+                pause_point("mid_parse")
                 done += len(chunk)
                 if progress:
                     progress(source, done, len(jobs))
@@ -269,6 +273,7 @@ def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_
     con = connect(db_path)
     try:
         summary = write_partition(con, w)
+        pause_point("after_commit")
         n_sessions, n_messages = con.execute(
             "SELECT (SELECT count(*) FROM sessions WHERE source = $s), (SELECT count(*) FROM messages WHERE source = $s)",
             {"s": source.value},

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..faults import pause_point
 from ..sources import Source
 from .migrate import migrate
 
@@ -178,6 +179,7 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
         missing = con.execute(
             "SELECT count(*) FROM indexed_files WHERE source = $src AND missing", {"src": src}
         ).fetchone()[0]
+        pause_point("before_commit")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
