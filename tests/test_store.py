@@ -157,3 +157,20 @@ def test_bad_files_are_counted_and_the_rest_indexed(tmp_path, corpus):
     con.close()
     assert rows == [("empty", 1), ("io_error", 1), ("not_a_session_log", 1), ("source_mismatch", 1)]
     assert metrics == {"ok": 5, "empty": 1, "io_error": 1, "not_a_session_log": 1, "source_mismatch": 1}
+
+
+def test_runs_in_any_order_converge_to_the_same_content(tmp_path, corpus):
+    orders = {
+        "claude_then_codex": [(Source.CLAUDE, False), (Source.CODEX, False)],
+        "codex_then_claude": [(Source.CODEX, False), (Source.CLAUDE, False)],
+        "full_twice_then_incremental": [(Source.CODEX, True), (Source.CLAUDE, True), (Source.CLAUDE, True), (Source.CODEX, True), (Source.CLAUDE, False), (Source.CODEX, False)],
+    }
+    results = {}
+    for name, steps in orders.items():
+        db = tmp_path / f"{name}.duckdb"
+        for source, full in steps:
+            index(source, corpus[source], db, full=full)
+        results[name] = (content(db, "claude"), content(db, "codex"))
+    first = results.pop("claude_then_codex")
+    assert first[0][0] and first[1][0]
+    assert all(r == first for r in results.values())
