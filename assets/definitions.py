@@ -8,10 +8,12 @@ from checks.index_checks import index_checks
 
 from .index import index_assets, index_job
 from .resources import IndexSettings
+from .sensors import session_file_sensors
 
 defs = dg.Definitions(
     assets=index_assets,
     asset_checks=index_checks,
     jobs=[index_job],
+    sensors=session_file_sensors,
     resources={"index": IndexSettings()},
 )

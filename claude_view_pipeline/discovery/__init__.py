@@ -62,6 +62,17 @@ def _is_regular(st: os.stat_result) -> bool:
     return stat.S_ISREG(st.st_mode)
 
 
+def fingerprint_digest(files: list[SessionFile]) -> str:
+    """One short digest of every file's (path, size, mtime_ns): it changes when a file
+    appears, grows, is rewritten or goes away. Sensors keep it as their cursor."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for f in files:
+        h.update(f"{f.path}\0{f.size}\0{f.mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
 def discover(source: Source, roots: list[Path]) -> list[SessionFile]:
     """All session files of one source under its roots, sorted by path (deterministic)."""
     from . import claude, codex
