@@ -16,4 +16,7 @@ defs = dg.Definitions(
     jobs=[index_job],
     sensors=session_file_sensors,
     resources={"index": IndexSettings()},
+    # One process per run: the steps are short, and a process per step (the default
+    # multiprocess executor) costs seconds each on a small machine.
+    executor=dg.in_process_executor,
 )

@@ -6,24 +6,13 @@ the index is corrupt, and every failure shows the offending rows in its metadata
 import dagster as dg
 import polars as pl
 
-from assets.index import session_index
+from assets.index import partition_keys_from_tags, session_index
 from assets.resources import IndexSettings
-from claude_view_pipeline.sources import SOURCE_NAMES
 from claude_view_pipeline.store import connect
 
 from .schemas import CHECKS, IndexCheck, run_check
 
 MAX_ROWS_SHOWN = 20
-
-
-def run_sources(tags: dict) -> list[str]:
-    """The source partitions a run materialized, from Dagster's partition tags."""
-    if tags.get("dagster/partition"):
-        return [tags["dagster/partition"]]
-    start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
-    if start in SOURCE_NAMES and end in SOURCE_NAMES:
-        return list(SOURCE_NAMES[SOURCE_NAMES.index(start) : SOURCE_NAMES.index(end) + 1])
-    return []
 
 
 def _markdown(frame: pl.DataFrame) -> str:
@@ -38,7 +27,7 @@ def _asset_check(check: IndexCheck) -> dg.AssetChecksDefinition:
     def _run(context: dg.AssetCheckExecutionContext, index: IndexSettings) -> dg.AssetCheckResult:
         con = connect(index.resolved_db_path(), read_only=True)
         try:
-            outcome = run_check(check, con, run_id=context.run.run_id, sources=run_sources(context.run.tags))
+            outcome = run_check(check, con, run_id=context.run.run_id, sources=partition_keys_from_tags(context.run.tags))
         finally:
             con.close()
         metadata: dict = {"rows_checked": outcome.rows_checked}

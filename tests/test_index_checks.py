@@ -9,7 +9,8 @@ import pytest
 
 from assets.index import index_assets
 from assets.resources import IndexSettings
-from checks.index_checks import index_checks, run_sources
+from assets.index import partition_keys_from_tags
+from checks.index_checks import index_checks
 from checks.schemas import CHECKS, CHECKS_BY_NAME, run_check, validate
 from claude_view_pipeline.store import connect, migrate
 
@@ -73,10 +74,11 @@ def test_duplicate_ids_fail_the_uniqueness_check():
     assert not outcome.passed and outcome.failing_rows["id"].to_list() == ["claude:a", "claude:a"]
 
 
-def test_run_sources_from_partition_tags():
-    assert run_sources({"dagster/partition": "codex"}) == ["codex"]
-    assert run_sources({"dagster/asset_partition_range_start": "claude", "dagster/asset_partition_range_end": "codex"}) == ["claude", "codex"]
-    assert run_sources({}) == []
+def test_partition_keys_from_run_tags():
+    assert partition_keys_from_tags({"dagster/partition": "codex"}) == ["codex"]
+    assert partition_keys_from_tags({"dagster/asset_partition_range_start": "claude", "dagster/asset_partition_range_end": "codex"}) == ["claude", "codex"]
+    assert partition_keys_from_tags({"dagster/asset_partition_range_start": "gemini", "dagster/asset_partition_range_end": "gemini"}) == ["gemini", "gemini"]
+    assert partition_keys_from_tags({}) == []
 
 
 def test_blocking_check_fails_the_run_and_shows_failing_rows(tmp_path):

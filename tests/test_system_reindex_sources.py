@@ -112,20 +112,13 @@ def test_dagster_unknown_partition_is_refused_before_any_work(tmp_path, corpus):
 
 def test_dagster_step_refuses_an_unknown_source_that_got_through(tmp_path, corpus):
     """GraphQL launchRun accepts any partition tag and fails only at step time (DESIGN.md):
-    every asset checks its source first, with the CLI's message, before any work (the
-    end-to-end test launches such a run through `dagster dev`)."""
-    with pytest.raises(dg.Failure, match="unknown source 'gemini'; valid sources are: claude, codex"):
-        _sources_of("gemini", tmp_path, corpus)
+    the first asset reads the launch's tags and refuses, with the CLI's message, before
+    any work. (tests/test_e2e_dagster_dev.py launches such a run through `dagster dev`.)"""
+    result = launch(tmp_path, corpus, tags={"dagster/partition": "gemini"})
+    assert not result.success
+    failures = [e.step_failure_data.error.message for e in result.all_events if e.is_step_failure]
+    assert len(failures) == 1 and "unknown source 'gemini'; valid sources are: claude, codex" in failures[0]
     assert not (tmp_path / "i.duckdb").exists() and not (tmp_path / "i.duckdb.staging").exists()
-
-
-def _sources_of(key, tmp_path, corpus):
-    from assets.index import _sources
-
-    class FakeContext:  # only what _sources reads
-        partition_keys = [key]
-
-    return _sources(FakeContext(), settings(tmp_path, corpus))
 
 
 def test_dagster_codex_only_leaves_claude_rows_identical(tmp_path, corpus):
