@@ -15,7 +15,7 @@ from .index import index_job
 from .resources import IndexSettings
 
 # How often a sensor looks: the floor of the lag from a file write to its rows.
-SENSOR_INTERVAL_S = int(os.environ.get("CLAUDE_VIEW_SENSOR_INTERVAL", "5"))
+SENSOR_INTERVAL_S = int(os.environ.get("CLAUDE_VIEW_SENSOR_INTERVAL", "3"))
 _ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 
 

@@ -4,18 +4,17 @@ Each runs after every materialization of the index; the blocking ones fail the r
 the index is corrupt, and every failure shows the offending rows in its metadata."""
 
 import dagster as dg
-import polars as pl
 
 from assets.index import partition_keys_from_tags, session_index
 from assets.resources import IndexSettings
 from claude_view_pipeline.store import connect
 
-from .schemas import CHECKS, IndexCheck, run_check
+from .catalog import CHECKS, IndexCheck
 
 MAX_ROWS_SHOWN = 20
 
 
-def _markdown(frame: pl.DataFrame) -> str:
+def _markdown(frame) -> str:
     cols = frame.columns
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.iter_rows()]
@@ -25,6 +24,8 @@ def _markdown(frame: pl.DataFrame) -> str:
 def _asset_check(check: IndexCheck) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=session_index, name=check.name, description=check.description, blocking=check.blocking)
     def _run(context: dg.AssetCheckExecutionContext, index: IndexSettings) -> dg.AssetCheckResult:
+        from .schemas import run_check  # pandera loads when a check runs, not with the code location
+
         con = connect(index.resolved_db_path(), read_only=True)
         try:
             outcome = run_check(check, con, run_id=context.run.run_id, sources=partition_keys_from_tags(context.run.tags))

@@ -1,0 +1,136 @@
+"""End to end against a real `dagster dev` on loopback (own DAGSTER_HOME, own process
+group): a two-partition backfill launched through GraphQL, a run for an unknown source
+refused, the sensor indexing a new session file, and the UI in headless Chromium."""
+
+import json
+import shutil
+
+import pytest
+
+from benchmarks.devserver import dagster_dev as start_dagster_dev
+from benchmarks.devserver import wait_for
+from claude_view_pipeline.synth import generate
+
+from helpers import FIXTURES, REPO
+
+pytestmark = pytest.mark.e2e
+ARTIFACTS = REPO / "test-artifacts"
+ASSETS = [["session_files"], ["parsed_sessions"], ["session_index"]]
+
+
+@pytest.fixture(scope="module")
+def dagster_dev(tmp_path_factory):
+    base = tmp_path_factory.mktemp("e2e")
+    corpus = base / "corpus"
+    generate(corpus, claude_sessions=4, codex_sessions=3, seed=41)
+    env = {
+        "CLAUDE_VIEW_DB": str(base / "index.duckdb"),
+        "CLAUDE_PROJECTS_DIR": str(corpus / "claude/projects"),
+        "CODEX_SESSIONS_DIR": str(corpus / "codex/sessions"),
+        "CLAUDE_VIEW_SENSOR_INTERVAL": "2",
+    }
+    with start_dagster_dev(base, env) as (server, read_log):
+        server.corpus = corpus
+        yield server
+        text = read_log()
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "dagster-dev.log").write_text(text)
+    ours = [line for line in text.splitlines() if "Warning" in line and any(p in line for p in ("/assets/", "/checks/", "claude_view_pipeline"))]
+    assert ours == [], "warnings caused by our code:\n" + "\n".join(ours)
+
+
+def test_asset_graph_is_served_with_partitions(dagster_dev):
+    nodes = dagster_dev.gql("{ assetNodes { assetKey { path } partitionKeys } }")["assetNodes"]
+    assert {n["assetKey"]["path"][0]: n["partitionKeys"] for n in nodes} == {
+        "session_files": ["claude", "codex"], "parsed_sessions": ["claude", "codex"], "session_index": ["claude", "codex"],
+    }
+
+
+def test_two_partition_backfill_through_graphql(dagster_dev):
+    launched = dagster_dev.gql(
+        """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
+             __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+        {"p": {"assetSelection": [{"path": p} for p in ASSETS], "partitionNames": ["claude", "codex"]}},
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+
+    def finished():
+        b = dagster_dev.gql(
+            """query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill {
+                 status runs(limit: 10) { runId status tags { key value } } } } }""",
+            {"id": launched["backfillId"]},
+        )["partitionBackfillOrError"]
+        return b if b["status"] not in ("REQUESTED",) else None
+
+    backfill = wait_for(finished, 240, "the backfill to finish", interval=2)
+    assert backfill["status"] == "COMPLETED_SUCCESS", backfill
+    # single-run backfill policy: both partitions in one run, so one DuckDB writer
+    assert [r["status"] for r in backfill["runs"]] == ["SUCCESS"]
+    assert dagster_dev.sessions() == {"claude": 4, "codex": 3}
+
+
+def test_run_for_an_unknown_source_is_refused(dagster_dev):
+    before = dagster_dev.sessions() if dagster_dev.db.exists() else {}
+    launched = dagster_dev.gql(
+        """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
+             ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
+        {"p": {"selector": {"repositoryLocationName": "assets.definitions:defs", "repositoryName": "__repository__", "jobName": "index_sessions"},
+               "runConfigData": {}, "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "gemini"}]}}},
+    )["launchRun"]
+    if launched["__typename"] != "LaunchRunSuccess":  # refused at launch: equally fine
+        assert "gemini" in json.dumps(launched)
+        return
+    run_id = launched["run"]["runId"]
+    run = wait_for(lambda: (r := dagster_dev.run(run_id))["status"] in ("FAILURE", "SUCCESS") and r, 120, "the run to end")
+    assert run["status"] == "FAILURE"
+    failures = [e for e in run["eventConnection"]["events"] if e["__typename"] == "ExecutionStepFailureEvent"]
+    assert [f["stepKey"] for f in failures] == ["session_files"]
+    assert "unknown source 'gemini'; valid sources are: claude, codex" in failures[0]["error"]["message"]
+    if before:
+        assert dagster_dev.sessions() == before
+
+
+def test_sensor_indexes_a_new_session_file(dagster_dev):
+    day = dagster_dev.corpus / "codex/sessions/2026/11/26"
+    day.mkdir(parents=True, exist_ok=True)
+    thread = "0199a000-0000-7000-8000-0000000000e2"
+    text = (FIXTURES / "codex" / "minimal.jsonl").read_text().replace("0199a000-0000-7000-8000-000000000001", thread)
+    (day / f"rollout-2026-11-26T10-00-00-{thread}.jsonl").write_text(text)
+    wait_for(lambda: dagster_dev.has_session(f"codex:{thread}"), 180, "the sensor's run to index the new file")
+    runs = dagster_dev.gql("""{ runsOrError(filter: {tags: [{key: "dagster/sensor_name", value: "codex_session_files_sensor"}]}) {
+                                ... on Runs { results { status } } } }""")["runsOrError"]["results"]
+    assert runs and all(r["status"] in ("SUCCESS", "STARTED", "STARTING", "QUEUED") for r in runs)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("page_name,path,expected", [
+    ("asset-graph", "/asset-groups", ["session_files", "parsed_sessions", "session_index"]),
+    ("partitions", "/assets/session_index?view=partitions", ["claude", "codex"]),
+    ("checks", "/assets/session_index?view=checks", ["sessions_id_canonical", "messages_reference_sessions", "partition_writes_own_source"]),
+])
+def test_ui_pages_show_our_assets(dagster_dev, browser, page_name, path, expected):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(f"http://127.0.0.1:{dagster_dev.port}{path}", wait_until="domcontentloaded", timeout=60000)
+        for text in expected:
+            page.get_by_text(text, exact=False).first.wait_for(timeout=60000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"ui-{page_name}.png"), full_page=True)
+        body = page.inner_text("body")
+        assert all(t in body for t in expected), body[:2000]
+    finally:
+        page.close()
