@@ -36,7 +36,7 @@ CHECKS: tuple[IndexCheck, ...] = (
                "No two sessions share (source, source_session_id).",
                "SELECT id, source, source_session_id FROM sessions"),
     IndexCheck("sessions_tokens_consistent",
-               "Token columns are non-negative and total_tokens = input + cache_read + cache_creation + output.",
+               "Token columns are non-negative and, where all are known, total_tokens = input + cache_read + cache_creation + output.",
                "SELECT id, " + ", ".join(TOKEN_COLUMNS) + ", total_tokens FROM sessions"),
     IndexCheck("messages_reference_sessions",
                "Every message's session_id is a session in the index (no orphaned messages).",

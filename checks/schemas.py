@@ -46,10 +46,12 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "sessions_source_session_id_unique": pa.DataFrameSchema(
         {"source": pa.Column(str, nullable=True), "source_session_id": pa.Column(str, nullable=True)},
         unique=["source", "source_session_id"]),
+    # NULL is "not known" (rows a v1 index wrote without usage); what is known must add up
     "sessions_tokens_consistent": pa.DataFrameSchema(
-        {c: pa.Column(pl.Int64, pa.Check.ge(0), nullable=False) for c in (*TOKEN_COLUMNS, "total_tokens")},
+        {c: pa.Column(pl.Int64, pa.Check.ge(0), nullable=True) for c in (*TOKEN_COLUMNS, "total_tokens")},
         checks=[_frame_check("total_tokens_equals_sum_of_parts",
-                             lambda: pl.col("total_tokens") == pl.sum_horizontal([pl.col(c) for c in TOKEN_COLUMNS]))]),
+                             lambda: pl.any_horizontal([pl.col(c).is_null() for c in (*TOKEN_COLUMNS, "total_tokens")])
+                             | (pl.col("total_tokens") == pl.sum_horizontal([pl.col(c) for c in TOKEN_COLUMNS])))]),
     "messages_reference_sessions": pa.DataFrameSchema({"session_exists": pa.Column(bool, pa.Check.eq(True), nullable=False)}),
     # which sources are allowed depends on the run: validate() adds the isin check
     "partition_writes_own_source": pa.DataFrameSchema({"source": pa.Column(str, nullable=False)}),

@@ -34,6 +34,11 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="when no session file is found under the default roots, index the bundled demo sessions",
     )
+    mg = sub.add_parser("migrate", help="apply pending schema migrations (backing the index up first)")
+    mg.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
+    st = sub.add_parser("status", help="schema version and what the index holds, per source")
+    st.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
+    st.add_argument("--json", action="store_true", help="print JSON")
     bk = sub.add_parser("backup", help="write a consistent copy of the index")
     bk.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
     bk.add_argument("--to", type=Path, help="backup file to create (default: <db dir>/backups/<name>.manual-<time>.duckdb)")
@@ -45,6 +50,41 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _db_path(args: argparse.Namespace) -> Path:
     return (args.db or Settings.from_env().db_path).expanduser().resolve()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from .store import connect, migrate
+
+    db = _db_path(args)
+    con = connect(db)
+    try:
+        report = migrate(con)
+    finally:
+        con.close()
+    if not report.applied:
+        print(f"{db}: schema up to date")
+    else:
+        print(f"{db}: applied migration(s) {', '.join(f'{v:03d}' for v in report.applied)}")
+    if report.backup:
+        print(f"backup of the previous schema: {report.backup}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .report import index_status
+
+    db = _db_path(args)
+    if not db.exists():
+        return _fail(f"no index at {db}")
+    status = index_status(db)
+    if args.json:
+        print(json.dumps(status, indent=2, sort_keys=True, default=str))
+        return 0
+    print(f"index: {db} (schema v{status['schema_version']})")
+    for source, s in status["sources"].items():
+        print(f"  {source:<7} sessions {s['sessions']:>7,}  messages {s['messages']:>9,}  tokens {s['total_tokens']:>15,}"
+              f"  files rejected {s['files_rejected']:>4}  missing {s['files_missing']:>4}  last indexed {s['last_indexed_at']}")
+    return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -151,7 +191,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
-    commands = {"index": cmd_index, "backup": cmd_backup, "restore": cmd_restore}
+    commands = {"index": cmd_index, "migrate": cmd_migrate, "status": cmd_status, "backup": cmd_backup, "restore": cmd_restore}
     try:
         return commands[args.command](args)
     except ConfigError as exc:

@@ -79,3 +79,27 @@ def format_summary(summary: dict) -> str:
         failed = sorted(name for name, passed in checks.items() if not passed)
         lines.append(f"checks: {len(checks) - len(failed)}/{len(checks)} passed" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
     return "\n".join(lines)
+
+
+def index_status(db_path: Path) -> dict:
+    """Schema version and, per source, what the index holds (read-only)."""
+    from .sources import SOURCE_NAMES
+    from .store.migrate import applied_versions
+
+    con = connect(db_path, read_only=True)
+    try:
+        versions = applied_versions(con)
+        out: dict = {"db_path": str(db_path), "schema_version": max(versions, default=0), "sources": {}}
+        for s in SOURCE_NAMES:
+            sessions, tokens, last = con.execute(
+                "SELECT count(*), coalesce(sum(total_tokens), 0), max(indexed_at) FROM sessions WHERE source = ?", [s]
+            ).fetchone()
+            messages = con.execute("SELECT count(*) FROM messages WHERE source = ?", [s]).fetchone()[0]
+            rejected, missing = con.execute(
+                "SELECT count(*) FILTER (WHERE status <> 'indexed'), count(*) FILTER (WHERE missing) FROM indexed_files WHERE source = ?", [s]
+            ).fetchone()
+            out["sources"][s] = {"sessions": sessions, "messages": messages, "total_tokens": int(tokens),
+                                 "files_rejected": rejected, "files_missing": missing, "last_indexed_at": last}
+        return out
+    finally:
+        con.close()
