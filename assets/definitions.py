@@ -9,11 +9,12 @@ from checks.index_checks import index_checks
 from .index import index_assets, index_job
 from .resources import IndexSettings
 from .sensors import session_file_sensors
+from .verification import verification_report, verify_job
 
 defs = dg.Definitions(
-    assets=index_assets,
+    assets=[*index_assets, verification_report],
     asset_checks=index_checks,
-    jobs=[index_job],
+    jobs=[index_job, verify_job],
     sensors=session_file_sensors,
     resources={"index": IndexSettings()},
     # One process per run: the steps are short, and a process per step (the default

@@ -116,7 +116,10 @@ def session_index(context: dg.AssetExecutionContext, index: IndexSettings) -> dg
     metadata: dict = {"db_path": dg.MetadataValue.path(str(index.resolved_db_path()))}
     multi = len(context.partition_keys) > 1
     for source in _sources(context, index):
-        r = pipeline.load_session_index(source, index.staging(), index.resolved_db_path(), run_id=context.run.run_id)
+        r = pipeline.load_session_index(
+            source, index.staging(), index.resolved_db_path(), run_id=context.run.run_id,
+            live=context.run.tags.get("claude_view/trigger") == "sensor",
+        )
         values = {
             "sessions_written": r.write.sessions_written,
             "messages_written": r.write.messages_written,

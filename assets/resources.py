@@ -1,6 +1,7 @@
 """The one resource the assets share: where the index lives and which roots to scan."""
 
 
+import logging
 import sys
 from pathlib import Path
 from typing import Optional
@@ -21,6 +22,12 @@ class IndexSettings(dg.ConfigurableResource):
     codex_dir: Optional[str] = None
     workers: int = 0  # 0 = one per core (CLAUDE_VIEW_WORKERS overrides)
     show_progress: bool = False  # the CLI turns this on: a live progress line on stderr
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        from claude_view_pipeline import logs
+
+        if not logging.getLogger(logs.LOGGER_NAME).handlers:
+            logs.configure()  # file-level events (rejections, malformed lines) on the run's stderr
 
     def settings(self) -> Settings:
         return Settings.from_env()

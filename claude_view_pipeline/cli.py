@@ -29,11 +29,21 @@ def _build_parser() -> argparse.ArgumentParser:
     ix.add_argument("--claude-dir", type=Path, help="Claude Code projects dir (default: $CLAUDE_PROJECTS_DIR, ...)")
     ix.add_argument("--codex-dir", type=Path, help="Codex sessions dir (default: $CODEX_SESSIONS_DIR, ...)")
     ix.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    ix.add_argument("--metrics-file", type=Path,
+                    help="Prometheus textfile to write after the run (default: $CLAUDE_VIEW_METRICS_FILE, else <db dir>/claude_view_pipeline.prom)")
+    ix.add_argument("--log-format", choices=("human", "json"), help="events on stderr as text or JSON lines (default: $CLAUDE_VIEW_LOG_FORMAT, else human)")
+    ix.add_argument("--verbose", "-v", action="store_true", help="log every file, not only rejections and malformed lines")
     ix.add_argument(
         "--demo-if-empty",
         action="store_true",
         help="when no session file is found under the default roots, index the bundled demo sessions",
     )
+    rp = sub.add_parser("report", help="the verification report (K1): parse success, unknown events, idempotency, drift")
+    rp.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
+    rp.add_argument("--out", type=Path, help="also write the markdown to this file (e.g. docs/testing/verification-report.md)")
+    rp.add_argument("--json", action="store_true", help="print JSON instead of markdown")
+    mt = sub.add_parser("metrics", help="print the Prometheus exposition of the index's metrics")
+    mt.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
     mg = sub.add_parser("migrate", help="apply pending schema migrations (backing the index up first)")
     mg.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
     st = sub.add_parser("status", help="schema version and what the index holds, per source")
@@ -50,6 +60,37 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _db_path(args: argparse.Namespace) -> Path:
     return (args.db or Settings.from_env().db_path).expanduser().resolve()
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Exit 0 when every threshold holds, 1 when one does not (so scripts can gate on it)."""
+    from dataclasses import asdict
+
+    from .verification import build_report
+
+    db = _db_path(args)
+    if not db.exists():
+        return _fail(f"no index at {db}")
+    report = build_report(db)
+    text = report.markdown()
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    if args.json:
+        print(json.dumps({s: {**asdict(r), "failed": r.failed()} for s, r in report.sources.items()}, indent=2, sort_keys=True))
+    else:
+        print(text, end="")
+    return 1 if any(r.failed() for r in report.sources.values()) else 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from .metrics import exposition
+
+    db = _db_path(args)
+    if not db.exists():
+        return _fail(f"no index at {db}")
+    sys.stdout.write(exposition(db))
+    return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -164,6 +205,14 @@ def cmd_index(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
+    import logging
+
+    from . import logs
+
+    try:
+        logs.configure(args.log_format, level=logging.DEBUG if args.verbose else logging.WARNING)
+    except ValueError as exc:
+        return _fail(str(exc))
     if not args.json:
         print(f"indexing {', '.join(s.value for s in sources)} into {db_path}", file=sys.stderr)
     from .runner import run_index_job  # imports Dagster: only now that the arguments are good
@@ -178,6 +227,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     )
     summary = outcome["summary"]
     summary["demo"] = demo
+    if db_path.exists():
+        from .metrics import default_textfile, write_textfile
+
+        target = args.metrics_file or (Path(os.environ["CLAUDE_VIEW_METRICS_FILE"]) if os.environ.get("CLAUDE_VIEW_METRICS_FILE") else default_textfile(db_path))
+        summary["metrics_file"] = str(write_textfile(db_path, target))
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True, default=str))
     else:
@@ -191,7 +245,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
-    commands = {"index": cmd_index, "migrate": cmd_migrate, "status": cmd_status, "backup": cmd_backup, "restore": cmd_restore}
+    commands = {"index": cmd_index, "report": cmd_report, "metrics": cmd_metrics, "migrate": cmd_migrate, "status": cmd_status, "backup": cmd_backup, "restore": cmd_restore}
     try:
         return commands[args.command](args)
     except ConfigError as exc:

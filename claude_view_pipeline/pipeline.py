@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from .discovery import SessionFile, discover
 from .faults import pause_point
+from .logs import log_event
 from .parsers import parse_file
 from .parsers.base import REJECT_DUPLICATE_SESSION, FileParse
 from .sources import Source
@@ -197,6 +198,7 @@ def stage_parsed_sessions(
     todo = [f for f, changed in listed if full or changed]
     sessions, messages, results = parse_files(source, todo, workers=workers, progress=progress)
     res = results.to_pydict()
+    _log_file_outcomes(source, res)
     rejected = Counter(r for r in res["reason"] if r)
     unknown: Counter[str] = Counter()
     for u in res["unknown_types"]:
@@ -227,11 +229,31 @@ def stage_parsed_sessions(
     return report
 
 
+def _log_file_outcomes(source: Source, res: dict) -> None:
+    """One structured event per file: rejections and malformed lines as warnings, the rest
+    at debug level (parsed in worker processes, logged here, in one place)."""
+    import logging
+
+    parser = f"claude_view_pipeline.parsers.{source.value}"
+    for i, path in enumerate(res["path"]):
+        reason = res["reason"][i]
+        sids = res["session_ids"][i] or [None]
+        common = {"source": source.value, "file_path": path, "parser": parser, "stage": "pass2", "session_id": sids[0]}
+        if reason:
+            log_event(logging.WARNING, "file rejected", result=reason, detail=res["detail"][i], **common)
+        elif res["lines_malformed"][i]:
+            log_event(logging.WARNING, "malformed lines skipped", result="parse_error",
+                      detail=f"{res['lines_malformed'][i]} malformed line(s)", **common)
+        else:
+            log_event(logging.DEBUG, "file indexed", result="ok", **common)
+
+
 # --- index --------------------------------------------------------------------------------
 
 
-def _metrics(files_dir: Path, parsed_dir: Path) -> list[tuple[str, str, str, float]]:
-    """index_metrics rows (stage, result, metric, value) for this run (DESIGN.md)."""
+def _metrics(files_dir: Path, parsed_dir: Path, live: bool = False) -> list[tuple[str, str, str, float]]:
+    """index_metrics rows (stage, result, metric, value) for this run (DESIGN.md). A run a
+    sensor started for files written while the tools run also gets stage=live rows."""
     files = read_manifest(files_dir)
     res = read_table(parsed_dir, "file_results").to_pydict()
     out: list[tuple[str, str, str, float]] = [("pass1", "ok", "files_scanned", files["files_scanned"])]
@@ -245,6 +267,10 @@ def _metrics(files_dir: Path, parsed_dir: Path) -> list[tuple[str, str, str, flo
         if u:
             unknown.update(orjson.loads(u))
     out += [("pass2", name, "unknown_events", n) for name, n in sorted(unknown.items())]
+    if live:
+        out.append(("live", "new", "files", files["new"]))
+        out.append(("live", "changed", "files", files["changed"]))
+        out.append(("live", "ok", "sessions_indexed", sum(len(s or []) for s in res["session_ids"])))
     times = sorted(res["parse_ms"])
     if times:
         out += [
@@ -257,7 +283,7 @@ def _metrics(files_dir: Path, parsed_dir: Path) -> list[tuple[str, str, str, flo
     return out
 
 
-def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_id: str | None = None) -> IndexReport:
+def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_id: str | None = None, live: bool = False) -> IndexReport:
     parsed_dir = staging.find(source, "parsed", run_id)
     files_dir = Path(read_manifest(parsed_dir)["files_dir"])  # exactly the list that was parsed
     run_id = run_id or _new_run_id()
@@ -268,7 +294,7 @@ def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_
         sessions_parquet=table_path(parsed_dir, "sessions"),
         messages_parquet=table_path(parsed_dir, "messages"),
         file_results_parquet=table_path(parsed_dir, "file_results"),
-        metrics=_metrics(files_dir, parsed_dir),
+        metrics=_metrics(files_dir, parsed_dir, live=live),
     )
     con = connect(db_path)
     try:

@@ -48,7 +48,12 @@ def walk_jsonl(root: Path, accept: Callable[[str, str], bool]) -> Iterable[tuple
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
                 elif entry.name.endswith(".jsonl") and accept(current, entry.name):
-                    st = entry.stat()
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        # a dangling link: listed, so pass 2 counts it as an io_error
+                        yield entry.path, entry.stat(follow_symlinks=False)
+                        continue
                     if not _is_regular(st):
                         continue
                     yield entry.path, st
