@@ -83,7 +83,16 @@ class _Truth:
         }
 
 
-def _claude_session(rng: random.Random, index: int) -> tuple[str, str, bytes, dict]:
+_FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor\n"
+
+
+def _padding(pad_bytes: int) -> str:
+    """Tool output of about pad_bytes bytes (to make sessions the size of real ones); no
+    randomness, so the same seed gives the same sessions whatever the padding."""
+    return "" if pad_bytes <= 0 else (_FILLER * (pad_bytes // len(_FILLER) + 1))[:pad_bytes]
+
+
+def _claude_session(rng: random.Random, index: int, pad_bytes: int = 0) -> tuple[str, str, bytes, dict]:
     sid = _uuid(rng)
     cwd = rng.choice(PROJECTS)
     main_model = rng.choice(CLAUDE_MODELS)
@@ -144,8 +153,9 @@ def _claude_session(rng: random.Random, index: int) -> tuple[str, str, bytes, di
             truth.tok["cache_read_tokens"] += usage["cache_read_input_tokens"]
             truth.tok["output_tokens"] += usage["output_tokens"]
             for tid in tool_ids:  # tool results come back as user lines: never prompts
-                emit({"type": "user", "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tid, "content": "done", "is_error": False}]},
-                      "toolUseResult": {"stdout": "done", "stderr": "", "interrupted": False}})
+                out = "done" + _padding(pad_bytes)
+                emit({"type": "user", "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tid, "content": out, "is_error": False}]},
+                      "toolUseResult": {"stdout": out, "stderr": "", "interrupted": False}})
         if rng.random() < 0.1:  # a client-made notice: not an API call, not a model
             emit({"type": "assistant", "isApiErrorMessage": True, "message": {"id": _uuid(rng), "role": "assistant", "model": "<synthetic>",
                   "content": [{"type": "text", "text": "API Error: overloaded"}], "usage": {"input_tokens": 0, "output_tokens": 0}}})
@@ -154,7 +164,7 @@ def _claude_session(rng: random.Random, index: int) -> tuple[str, str, bytes, di
     return project_dir, f"{sid}.jsonl", _dump(lines), truth.as_dict()
 
 
-def _codex_session(rng: random.Random, index: int) -> tuple[str, bytes, dict]:
+def _codex_session(rng: random.Random, index: int, pad_bytes: int = 0) -> tuple[str, bytes, dict]:
     sid = _uuid(rng)
     cwd = rng.choice(PROJECTS)
     truth = _Truth(f"codex:{sid}", has_reasoning=True)
@@ -201,13 +211,13 @@ def _codex_session(rng: random.Random, index: int) -> tuple[str, bytes, dict]:
                 cid = "call_" + _uuid(rng).replace("-", "")[:20]
                 if kind == "function_call":
                     emit("response_item", {"type": "function_call", "name": "shell", "arguments": json.dumps({"command": ["ls"]}), "call_id": cid})
-                    emit("response_item", {"type": "function_call_output", "call_id": cid, "output": json.dumps({"output": "a b", "metadata": {"exit_code": 0}})})
+                    emit("response_item", {"type": "function_call_output", "call_id": cid, "output": json.dumps({"output": "a b" + _padding(pad_bytes), "metadata": {"exit_code": 0}})})
                 elif kind == "custom_tool_call":
                     emit("response_item", {"type": "custom_tool_call", "status": "completed", "call_id": cid, "name": "apply_patch", "input": "*** Begin Patch\n*** End Patch"})
                     emit("response_item", {"type": "custom_tool_call_output", "call_id": cid, "output": "Success."})
                 elif kind == "local_shell_call":
                     emit("response_item", {"type": "local_shell_call", "call_id": cid, "status": "completed", "action": {"type": "exec", "command": ["pytest", "-q"]}})
-                    emit("response_item", {"type": "function_call_output", "call_id": cid, "output": "1 passed"})
+                    emit("response_item", {"type": "function_call_output", "call_id": cid, "output": "1 passed" + _padding(pad_bytes)})
                 else:
                     emit("response_item", {"type": "web_search_call", "status": "completed", "action": {"type": "search", "query": "duckdb arrow"}})
                 truth.tools += 1
@@ -230,22 +240,26 @@ def _codex_session(rng: random.Random, index: int) -> tuple[str, bytes, dict]:
     return rel, _dump(lines), truth.as_dict()
 
 
-def generate(out_dir: Path, claude_sessions: int = 300, codex_sessions: int = 300, seed: int = 7) -> dict:
-    """Write the corpus under out_dir (claude/projects, codex/sessions) and ground_truth.json."""
+def generate(out_dir: Path, claude_sessions: int = 300, codex_sessions: int = 300, seed: int = 7,
+             pad_bytes: int | tuple[int, int] = 0) -> dict:
+    """Write the corpus under out_dir (claude/projects, codex/sessions) and ground_truth.json.
+    ``pad_bytes`` (one value, or Claude's and Codex's) lengthens tool outputs; benchmarks use
+    it to reach real session sizes."""
+    claude_pad, codex_pad = pad_bytes if isinstance(pad_bytes, tuple) else (pad_bytes, pad_bytes)
     out_dir = Path(out_dir)
     claude_root = out_dir / "claude" / "projects"
     codex_root = out_dir / "codex" / "sessions"
     truth: dict[str, dict] = {}
     rng = random.Random(seed)
     for i in range(claude_sessions):
-        project, name, data, t = _claude_session(rng, i)
+        project, name, data, t = _claude_session(rng, i, claude_pad)
         path = claude_root / project / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         truth[t["id"]] = t
     rng = random.Random(seed + 1)
     for i in range(codex_sessions):
-        rel, data, t = _codex_session(rng, i)
+        rel, data, t = _codex_session(rng, i, codex_pad)
         path = codex_root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -261,8 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--claude", type=int, default=300)
     p.add_argument("--codex", type=int, default=300)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--pad-bytes", type=int, default=0, help="lengthen each tool output by this many bytes")
     a = p.parse_args(argv)
-    generate(a.out_dir, a.claude, a.codex, a.seed)
+    generate(a.out_dir, a.claude, a.codex, a.seed, a.pad_bytes)
     print(f"wrote {a.claude} Claude and {a.codex} Codex sessions under {a.out_dir}")
     return 0
 

@@ -45,10 +45,10 @@ def content(db, source):
 
 def test_migrations_apply_once(tmp_path):
     con = connect(tmp_path / "i.duckdb")
-    assert migrate(con).applied == [v for v, _, _ in available_migrations()] == [1, 2]
+    assert migrate(con).applied == [v for v, _, _ in available_migrations()] == [1, 2, 3]
     con.execute("INSERT INTO sessions (id, source, source_session_id) VALUES ('claude:a', 'claude', 'a')")
     assert migrate(con).applied == []
-    assert con.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall() == [(1, "initial"), (2, "canonical_identity")]
+    assert con.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall() == [(1, "initial"), (2, "canonical_identity"), (3, "verification")]
     assert con.execute("SELECT id FROM sessions").fetchall() == [("claude:a",)]
     con.close()
 

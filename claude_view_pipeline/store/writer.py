@@ -51,9 +51,49 @@ def _literal(text: str) -> str:
 _q = _literal
 
 
+def _record_metrics(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> None:
+    if w.metrics:
+        con.executemany(
+            "INSERT INTO index_metrics VALUES (?, now(), ?, ?, ?, ?, ?)",
+            [[w.run_id, w.source.value, stage, result, metric, float(value)] for stage, result, metric, value in w.metrics],
+        )
+
+
+def _nothing_changed(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteSummary | None:
+    """The no-op run (nothing parsed, no file appeared or vanished): its summary, read with
+    two cheap queries, so an unchanged index costs no write transaction."""
+    if pq_rows(w.file_results_parquet) != 0:
+        return None
+    src = w.source.value
+    changed_missing, in_index, missing = con.execute(
+        f"""
+        WITH disc AS (SELECT path FROM read_parquet({_q(w.files_parquet)}))
+        SELECT (SELECT count(*) FROM indexed_files f WHERE f.source = $src
+                  AND f.missing IS DISTINCT FROM (f.path NOT IN (SELECT path FROM disc)))
+             + (SELECT count(*) FROM disc WHERE path NOT IN (SELECT path FROM indexed_files WHERE source = $src)),
+               (SELECT count(*) FROM sessions WHERE source = $src),
+               (SELECT count(*) FROM indexed_files WHERE source = $src AND missing)
+        """,
+        {"src": src},
+    ).fetchone()
+    if changed_missing:
+        return None
+    return WriteSummary(0, 0, in_index, 0, 0, missing)
+
+
+def pq_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
 def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteSummary:
     migrate(con)
     src = w.source.value
+    unchanged = _nothing_changed(con, w)
+    if unchanged is not None:
+        _record_metrics(con, w)
+        return unchanged
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE stage_sessions AS SELECT * FROM read_parquet({_q(w.sessions_parquet)})")
@@ -167,11 +207,7 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
             """,
             {"src": src},
         )
-        if w.metrics:
-            con.executemany(
-                "INSERT INTO index_metrics VALUES (?, now(), ?, ?, ?, ?, ?)",
-                [[w.run_id, src, stage, result, metric, float(value)] for stage, result, metric, value in w.metrics],
-            )
+        _record_metrics(con, w)
         dup_new, dup_old = con.execute(
             "SELECT count(*) FILTER (WHERE origin = 'new'), count(*) FILTER (WHERE origin = 'old') FROM id_clash"
         ).fetchone()
