@@ -9,10 +9,11 @@ from checks.index_checks import index_checks
 from .index import index_assets, index_job
 from .resources import IndexSettings
 from .sensors import session_file_sensors
+from .usage import daily_usage
 from .verification import verification_report, verify_job
 
 defs = dg.Definitions(
-    assets=[*index_assets, verification_report],
+    assets=[*index_assets, verification_report, daily_usage],
     asset_checks=index_checks,
     jobs=[index_job, verify_job],
     sensors=session_file_sensors,

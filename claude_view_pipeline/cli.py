@@ -38,6 +38,15 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="when no session file is found under the default roots, index the bundled demo sessions",
     )
+    us = sub.add_parser("usage", help="tokens and estimated cost per day, month or session x source x model x project")
+    us.add_argument("period", choices=("daily", "monthly", "session"))
+    us.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
+    us.add_argument("--sources", help=f"comma-separated subset of {','.join(SOURCE_NAMES)} (default: all)")
+    us.add_argument("--since", type=_date, help="first day, YYYY-MM-DD (inclusive)")
+    us.add_argument("--until", type=_date, help="last day, YYYY-MM-DD (inclusive)")
+    us.add_argument("--timezone", help="IANA zone the days are cut in (default: the machine's)")
+    us.add_argument("--json", action="store_true", help="print JSON rows")
+    us.add_argument("--plot", type=Path, help="also write a PNG chart of daily tokens by source and cost")
     rp = sub.add_parser("report", help="the verification report (K1): parse success, unknown events, idempotency, drift")
     rp.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
     rp.add_argument("--out", type=Path, help="also write the markdown to this file (e.g. docs/testing/verification-report.md)")
@@ -58,8 +67,53 @@ def _build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
 def _db_path(args: argparse.Namespace) -> Path:
     return (args.db or Settings.from_env().db_path).expanduser().resolve()
+
+
+def cmd_usage(args: argparse.Namespace) -> int:
+    from . import usage
+
+    try:
+        sources = parse_sources(args.sources)
+        tz = usage.checked_timezone(args.timezone) if args.timezone else usage.local_timezone()
+    except (UnknownSourceError, ValueError) as exc:
+        return _fail(str(exc))
+    db = _db_path(args)
+    if not db.exists():
+        return _fail(f"no index at {db}")
+    calls = usage.calls(db, tz, [s.value for s in sources] if sources else None)
+    table = usage.rollup(calls, args.period, tz, args.since, args.until)
+    if args.plot:
+        usage.plot(usage.rollup(calls, "daily", tz, args.since, args.until), args.plot)
+    if args.json:
+        print(json.dumps(table.to_dicts(), indent=1, default=str))
+        return 0
+    key = {"daily": "day", "monthly": "month", "session": "session_id"}[args.period]
+    print(f"{args.period} usage in {tz} ({table['price_data_version'][0] if table.height else usage.price_data_version()})")
+    header = f"{key:<12} {'source':<7} {'model':<28} {'project':<16} {'sess':>5} {'calls':>6} {'input':>10} {'cache rd':>12} {'cache wr':>10} {'output':>10} {'total':>13} {'cost USD':>10}"
+    print(header)
+    for r in table.iter_rows(named=True):
+        cost = "unpriced" if r["cost_usd"] is None else f"{r['cost_usd']:.2f}"
+        print(f"{str(r[key])[:12]:<12} {r['source']:<7} {str(r['model'])[:28]:<28} {r['project'][:16]:<16} {r['sessions']:>5} {r['api_call_count']:>6} "
+              f"{r['input_tokens']:>10,} {r['cache_read_tokens']:>12,} {r['cache_creation_tokens']:>10,} {r['output_tokens']:>10,} {r['total_tokens']:>13,} {cost:>10}")
+    total_cost = table.filter(table["cost_usd"].is_not_null())["cost_usd"].sum()
+    print(f"total: {table['total_tokens'].sum():,} tokens, {total_cost:.2f} USD estimated")
+    unpriced = usage.unpriced_models(table)
+    if unpriced:
+        print(f"unpriced (cost not estimated): {', '.join(unpriced)}")
+    if args.plot:
+        print(f"chart: {args.plot}")
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -245,7 +299,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
-    commands = {"index": cmd_index, "report": cmd_report, "metrics": cmd_metrics, "migrate": cmd_migrate, "status": cmd_status, "backup": cmd_backup, "restore": cmd_restore}
+    commands = {"index": cmd_index, "usage": cmd_usage, "report": cmd_report, "metrics": cmd_metrics, "migrate": cmd_migrate, "status": cmd_status, "backup": cmd_backup, "restore": cmd_restore}
     try:
         return commands[args.command](args)
     except ConfigError as exc:

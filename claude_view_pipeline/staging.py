@@ -48,7 +48,7 @@ MESSAGES_SCHEMA = pa.schema([
     ("session_id", pa.string()), ("source", pa.string()), ("ordinal", pa.int32()), ("role", pa.string()),
     ("kind", pa.string()), ("timestamp", TS), ("text", pa.string()), ("tool_name", pa.string()),
     ("call_id", pa.string()), ("is_error", pa.bool_()), ("line_no", pa.int32()), ("inherited", pa.bool_()),
-    ("dedup_key", pa.string()), ("origin_session_id", pa.string()), ("api_call", pa.bool_()),
+    ("dedup_key", pa.string()), ("origin_session_id", pa.string()), ("api_call", pa.bool_()), ("usage_at", TS),
     ("model", pa.string()), ("input_tokens", pa.int64()),
     ("cache_read_tokens", pa.int64()), ("cache_creation_tokens", pa.int64()), ("output_tokens", pa.int64()),
     ("reasoning_tokens", pa.int64()),

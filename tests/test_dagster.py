@@ -52,7 +52,7 @@ def test_code_location_imports_without_warnings():
 def test_definitions_shape():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {"session_files", "parsed_sessions", "session_index", "verification_report"}
+    assert keys == {"session_files", "parsed_sessions", "session_index", "verification_report", "daily_usage"}
     job = defs.resolve_job_def("index_sessions")
     assert job.partitions_def.get_partition_keys() == ["claude", "codex"]
     index_checks_ = {c.name for c in graph.asset_check_keys if c.asset_key == dg.AssetKey("session_index")}

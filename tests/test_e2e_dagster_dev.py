@@ -43,7 +43,7 @@ def test_asset_graph_is_served_with_partitions(dagster_dev):
     nodes = dagster_dev.gql("{ assetNodes { assetKey { path } partitionKeys } }")["assetNodes"]
     assert {n["assetKey"]["path"][0]: n["partitionKeys"] for n in nodes} == {
         "session_files": ["claude", "codex"], "parsed_sessions": ["claude", "codex"], "session_index": ["claude", "codex"],
-        "verification_report": [],
+        "verification_report": [], "daily_usage": [],
     }
 
 

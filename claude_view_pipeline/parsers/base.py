@@ -39,6 +39,7 @@ class Message:
     # the session a copied line says it came from, when that is not this session
     origin_session_id: str | None = None
     api_call: bool = False  # this message is one model response (an API call)
+    usage_at: datetime | None = None  # when the call's usage was reported (rollups group by it)
     model: str | None = None
     # usage of that call; None where the message is not a call or the log has no usage
     input_tokens: int | None = None

@@ -299,6 +299,7 @@ def _assistant_line(line: dict, line_no: int, ts, messages: list[Message], respo
             dedup_key=None if key.startswith("line:") else f"r:{key}",
             model=None if synthetic else model,
             api_call=not synthetic,
+            usage_at=None if synthetic else ts,
         )
         messages.append(m)
         resp = responses[key] = _Response(m)

@@ -155,6 +155,7 @@ def _record_usage(st: _State, delta: dict[str, int], ts, line_no: int, key: str)
     st.pending_output = None
     target.api_call = True
     target.dedup_key = key
+    target.usage_at = ts
     target.model = st.model
     target.input_tokens = delta["input_tokens"] - cached
     target.cache_read_tokens = cached

@@ -1,0 +1,46 @@
+"""Usage analytics as an asset downstream of the index: the daily_usage table (tokens and
+estimated cost per day x source x model x project) and a PNG chart of it."""
+
+from typing import Optional
+
+import dagster as dg
+
+from claude_view_pipeline import usage
+
+from .index import GROUP, WRITER_POOL, session_index
+from .resources import IndexSettings
+
+
+class UsageConfig(dg.Config):
+    timezone: Optional[str] = None
+    """IANA zone the days are cut in; default: the machine's local zone."""
+
+
+@dg.asset(
+    deps=[session_index],
+    group_name="usage",
+    kinds={"duckdb", "python"},
+    pool=WRITER_POOL,
+    description=(
+        "daily_usage: tokens and estimated cost (genai-prices) per day x source x model x project, days cut "
+        "in the configured IANA timezone by when each call's usage was reported; unpriced models have NULL "
+        "cost. Writes a PNG chart of daily tokens by source and cost beside the index."
+    ),
+)
+def daily_usage(config: UsageConfig, index: IndexSettings) -> dg.MaterializeResult:
+    tz = usage.checked_timezone(config.timezone) if config.timezone else usage.local_timezone()
+    db = index.resolved_db_path()
+    daily = usage.rollup(usage.calls(db, tz), "daily", tz)
+    usage.write_daily_usage(db, daily)
+    chart = usage.plot(daily, db.parent / "daily_usage.png") if daily.height else None
+    priced = daily.filter(daily["cost_usd"].is_not_null())
+    return dg.MaterializeResult(metadata={
+        "rows": daily.height,
+        "days": daily["day"].n_unique() if daily.height else 0,
+        "total_tokens": int(daily["total_tokens"].sum()) if daily.height else 0,
+        "estimated_cost_usd": float(priced["cost_usd"].sum()) if priced.height else 0.0,
+        "timezone": tz,
+        "price_data_version": usage.price_data_version(),
+        "unpriced_models": ", ".join(usage.unpriced_models(daily)) or "none",
+        "chart": dg.MetadataValue.path(str(chart)) if chart else "no usage yet",
+    })

@@ -1,0 +1,154 @@
+"""Usage analytics: per-call cost from genai-prices, days cut in a chosen timezone, the
+daily_usage asset and chart, the `usage` command, and agreement with ccusage (npm
+ccusage@20.0.24) on the synthetic corpus: per-day per-model tokens exactly, cost within 2%."""
+
+import json
+import os
+import shutil
+import subprocess
+from collections import defaultdict
+from decimal import Decimal
+
+import dagster as dg
+import duckdb
+import pytest
+from genai_prices import Usage, calc_price
+
+from assets.index import index_assets
+from assets.resources import IndexSettings
+from assets.usage import daily_usage
+from claude_view_pipeline import usage
+from claude_view_pipeline.bench import find_ccusage
+from claude_view_pipeline.synth import generate
+
+from helpers import FIXTURES, run_cli
+
+TOKENS = ("input_tokens", "cache_read_tokens", "cache_creation_tokens", "output_tokens")
+
+
+@pytest.mark.parametrize("source,model,tokens", [
+    ("claude", "claude-sonnet-4-5-20250929", (120, 30_000, 2_000, 900)),
+    ("claude", "claude-sonnet-4-5-20250929", (5_000, 250_000, 10_000, 4_000)),  # above the 200K tier
+    ("claude", "claude-opus-4-1-20250805", (10, 0, 16_000, 5)),
+    ("codex", "gpt-5-codex", (8_000, 24_000, 0, 1_500)),
+])
+def test_per_call_cost_matches_genai_prices(source, model, tokens):
+    inp, cache_read, cache_write, out = tokens
+    # genai-prices counts input including cache reads and writes
+    expected = calc_price(Usage(input_tokens=inp + cache_read + cache_write, cache_read_tokens=cache_read,
+                                cache_write_tokens=cache_write, output_tokens=out), model_ref=model, provider_id=usage.PROVIDERS[source])
+    got = usage._price_for(source, model).cost(inp, cache_read, cache_write, out)
+    assert Decimal(str(got)).quantize(Decimal("1e-9")) == expected.total_price.quantize(Decimal("1e-9"))
+
+
+def index(tmp_path, claude_dir, codex_dir):
+    db = tmp_path / "i.duckdb"
+    proc = run_cli("index", "--db", str(db), "--claude-dir", str(claude_dir), "--codex-dir", str(codex_dir))
+    assert proc.returncode == 0, proc.stderr
+    return db
+
+
+def test_days_are_cut_in_the_chosen_timezone_and_unpriced_is_null(tmp_path):
+    codex = tmp_path / "codex" / "2026" / "01" / "10"
+    codex.mkdir(parents=True)
+    text = (FIXTURES / "codex" / "minimal.jsonl").read_text()
+    # the call is reported at 23:30 UTC: 2026-01-10 in UTC, 2026-01-11 in Tokyo
+    text = text.replace("2026-01-10T09:00:02.600Z", "2026-01-10T23:30:00.000Z").replace('"model":"gpt-5-codex"', '"model":"acme-model-1"')
+    (codex / "rollout-2026-01-10T09-00-00-0199a000-0000-7000-8000-000000000001.jsonl").write_text(text)
+    db = index(tmp_path, tmp_path / "none", tmp_path / "codex")
+    utc = usage.rollup(usage.calls(db, "UTC"), "daily", "UTC")
+    tokyo = usage.rollup(usage.calls(db, "Asia/Tokyo"), "daily", "Asia/Tokyo")
+    assert [str(d) for d in utc["day"]] == ["2026-01-10"] and [str(d) for d in tokyo["day"]] == ["2026-01-11"]
+    assert utc.row(0, named=True)["cost_usd"] is None and usage.unpriced_models(utc) == ["codex:acme-model-1"]
+    proc = run_cli("usage", "daily", "--db", str(db), "--timezone", "UTC")
+    assert proc.returncode == 0 and "unpriced (cost not estimated): codex:acme-model-1" in proc.stdout
+    assert run_cli("usage", "daily", "--db", str(db), "--timezone", "Mars/Olympus").returncode == 2
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("usage-corpus")
+    generate(out, claude_sessions=60, codex_sessions=60, seed=91)
+    return out
+
+
+def test_asset_writes_daily_usage_and_a_chart(tmp_path, corpus):
+    index_settings = IndexSettings(db_path=str(tmp_path / "i.duckdb"), claude_dir=str(corpus / "claude/projects"), codex_dir=str(corpus / "codex/sessions"))
+    assert dg.materialize(index_assets, resources={"index": index_settings},
+                          tags={"dagster/asset_partition_range_start": "claude", "dagster/asset_partition_range_end": "codex"}).success
+    result = dg.materialize([daily_usage], resources={"index": index_settings},
+                            run_config={"ops": {"daily_usage": {"config": {"timezone": "Europe/Berlin"}}}})
+    assert result.success
+    (mat,) = result.asset_materializations_for_node("daily_usage")
+    assert mat.metadata["timezone"].value == "Europe/Berlin" and mat.metadata["unpriced_models"].value == "none"
+    chart = tmp_path / "daily_usage.png"
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    con = duckdb.connect(index_settings.db_path, read_only=True)
+    table = con.execute("SELECT sum(total_tokens), sum(api_call_count), min(timezone), count(*) FILTER (WHERE cost_usd IS NULL) FROM daily_usage").fetchone()
+    sessions_total = con.execute("SELECT sum(total_tokens), sum(api_call_count) FROM sessions").fetchone()
+    con.close()
+    assert table[:2] == sessions_total and table[2:] == ("Europe/Berlin", 0)
+    assert mat.metadata["total_tokens"].value == sessions_total[0]
+
+
+def ccusage_daily(ccusage, corpus, timezone):
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(corpus / "claude"), "CODEX_HOME": str(corpus / "codex")}
+    proc = subprocess.run([ccusage, "daily", "--json", "--offline", "--timezone", timezone], capture_output=True, text=True, env=env, check=True)
+    out = {}
+    for day in json.loads(proc.stdout)["daily"]:
+        for m in day["modelBreakdowns"]:
+            out[(day["period"], m["modelName"])] = ((m["inputTokens"], m["cacheReadTokens"], m["cacheCreationTokens"], m["outputTokens"]), m.get("cost"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def ccusage():
+    found = find_ccusage(None)
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail("ccusage is not installed; .ci/run installs ccusage@20.0.24 into .tools/ccusage")
+        pytest.skip("ccusage not installed (npm install --prefix .tools/ccusage ccusage@20.0.24)")
+    return found
+
+
+@pytest.mark.parametrize("timezone", ["UTC", "Asia/Tokyo"])
+def test_agrees_with_ccusage_daily(tmp_path, corpus, ccusage, timezone):
+    db = index(tmp_path, corpus / "claude/projects", corpus / "codex/sessions")
+    ours = defaultdict(lambda: [0, 0, 0, 0, 0.0])
+    for r in usage.rollup(usage.calls(db, timezone), "daily", timezone).iter_rows(named=True):
+        acc = ours[(r["day"].isoformat(), r["model"])]
+        for i, k in enumerate(TOKENS):
+            acc[i] += r[k]
+        acc[4] += r["cost_usd"]
+    theirs = ccusage_daily(ccusage, corpus, timezone)
+    assert sorted(ours) == sorted(theirs)
+    assert {k: tuple(v[:4]) for k, v in ours.items()} == {k: v[0] for k, v in theirs.items()}
+    for key, (_, cost) in theirs.items():
+        if cost:  # both price it
+            assert abs(ours[key][4] - cost) <= 0.02 * cost, (key, ours[key][4], cost)
+    # days actually cross midnight differently in Tokyo: the test is not trivially UTC
+    if timezone == "Asia/Tokyo":
+        assert {d for d, _ in ours} != {d for d, _ in ccusage_daily(ccusage, corpus, "UTC")}
+
+
+def test_deliberate_difference_forked_codex_replay(tmp_path, ccusage):
+    """Where we differ from ccusage on purpose: a forked Codex session (fixtures/codex/forked.jsonl)
+    replays its parent's history, two calls worth 9,000 input / 7,000 cached / 180 output,
+    at the fork's creation. Those calls were spent by the parent, not the fork (ccusage
+    #1349, #1370), so we count only the fork's own two calls; ccusage 20.0.24 counts the
+    replay too. A resumed Claude session's copied response, by contrast, both count once."""
+    codex = tmp_path / "codex" / "sessions" / "2026" / "01" / "14"
+    codex.mkdir(parents=True)
+    shutil.copy(FIXTURES / "codex" / "forked.jsonl", codex / "rollout-2026-01-14T11-00-00-0199a000-0000-7000-8000-000000000006.jsonl")
+    claude = tmp_path / "claude" / "projects"
+    shutil.copytree(FIXTURES / "claude" / "resumed", claude)
+    db = index(tmp_path, claude, tmp_path / "codex" / "sessions")
+    ours = {(r["day"].isoformat(), r["model"]): tuple(r[k] for k in TOKENS)
+            for r in usage.rollup(usage.calls(db, "UTC"), "daily", "UTC").iter_rows(named=True)}
+    theirs = {k: v[0] for k, v in ccusage_daily(ccusage, tmp_path, "UTC").items()}
+    # the resumed Claude session: the copied answer counts once in both
+    assert ours[("2026-02-08", "claude-opus-4-1-20250805")] == theirs[("2026-02-08", "claude-opus-4-1-20250805")] == (8, 32100, 16020, 64)
+    # the fork: its own calls (1000+1000 input not cached, 5000+5000 cached, 80+40 output) ...
+    assert ours[("2026-01-14", "gpt-5-codex")] == (2000, 10000, 0, 120)
+    # ... and ccusage's, which adds the parent's replayed calls
+    assert theirs[("2026-01-14", "gpt-5-codex")] == (7000, 29000, 0, 560)
