@@ -22,10 +22,11 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 def _build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="claude-view-pipeline", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
-    ix = sub.add_parser("index", help="discover, parse and index session files into the DuckDB index")
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
+    ix = sub.add_parser("index", parents=[db], help="discover, parse and index session files into the DuckDB index")
     ix.add_argument("--sources", help=f"comma-separated subset of {','.join(SOURCE_NAMES)} (default: every enabled source)")
     ix.add_argument("--full", action="store_true", help="re-parse every file, not only new and changed ones")
-    ix.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
     ix.add_argument("--claude-dir", type=Path, help="Claude Code projects dir (default: $CLAUDE_PROJECTS_DIR, ...)")
     ix.add_argument("--codex-dir", type=Path, help="Codex sessions dir (default: $CODEX_SESSIONS_DIR, ...)")
     ix.add_argument("--json", action="store_true", help="print a machine-readable summary")
@@ -38,32 +39,25 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="when no session file is found under the default roots, index the bundled demo sessions",
     )
-    us = sub.add_parser("usage", help="tokens and estimated cost per day, month or session x source x model x project")
+    us = sub.add_parser("usage", parents=[db], help="tokens and estimated cost per day, month or session x source x model x project")
     us.add_argument("period", choices=("daily", "monthly", "session"))
-    us.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
     us.add_argument("--sources", help=f"comma-separated subset of {','.join(SOURCE_NAMES)} (default: all)")
     us.add_argument("--since", type=_date, help="first day, YYYY-MM-DD (inclusive)")
     us.add_argument("--until", type=_date, help="last day, YYYY-MM-DD (inclusive)")
     us.add_argument("--timezone", help="IANA zone the days are cut in (default: the machine's)")
     us.add_argument("--json", action="store_true", help="print JSON rows")
     us.add_argument("--plot", type=Path, help="also write a PNG chart of daily tokens by source and cost")
-    rp = sub.add_parser("report", help="the verification report (K1): parse success, unknown events, idempotency, drift")
-    rp.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
+    rp = sub.add_parser("report", parents=[db], help="the verification report (K1): parse success, unknown events, idempotency, drift")
     rp.add_argument("--out", type=Path, help="also write the markdown to this file (e.g. docs/testing/verification-report.md)")
     rp.add_argument("--json", action="store_true", help="print JSON instead of markdown")
-    mt = sub.add_parser("metrics", help="print the Prometheus exposition of the index's metrics")
-    mt.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
-    mg = sub.add_parser("migrate", help="apply pending schema migrations (backing the index up first)")
-    mg.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
-    st = sub.add_parser("status", help="schema version and what the index holds, per source")
-    st.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
+    mt = sub.add_parser("metrics", parents=[db], help="print the Prometheus exposition of the index's metrics")
+    mg = sub.add_parser("migrate", parents=[db], help="apply pending schema migrations (backing the index up first)")
+    st = sub.add_parser("status", parents=[db], help="schema version and what the index holds, per source")
     st.add_argument("--json", action="store_true", help="print JSON")
-    bk = sub.add_parser("backup", help="write a consistent copy of the index")
-    bk.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
+    bk = sub.add_parser("backup", parents=[db], help="write a consistent copy of the index")
     bk.add_argument("--to", type=Path, help="backup file to create (default: <db dir>/backups/<name>.manual-<time>.duckdb)")
-    rs = sub.add_parser("restore", help="put a backup in place of the index (the replaced file is kept)")
+    rs = sub.add_parser("restore", parents=[db], help="put a backup in place of the index (the replaced file is kept)")
     rs.add_argument("backup", type=Path, help="a backup file (e.g. one the migration runner took)")
-    rs.add_argument("--db", type=Path, help="DuckDB file (default: $CLAUDE_VIEW_DB, else a per-user data dir)")
     return p
 
 
@@ -76,8 +70,19 @@ def _date(text: str):
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+class CliError(Exception):
+    """A usage problem: reported on stderr, exit status 2."""
+
+
 def _db_path(args: argparse.Namespace) -> Path:
     return (args.db or Settings.from_env().db_path).expanduser().resolve()
+
+
+def _existing_db(args: argparse.Namespace) -> Path:
+    db = _db_path(args)
+    if not db.exists():
+        raise CliError(f"no index at {db}")
+    return db
 
 
 def cmd_usage(args: argparse.Namespace) -> int:
@@ -88,9 +93,7 @@ def cmd_usage(args: argparse.Namespace) -> int:
         tz = usage.checked_timezone(args.timezone) if args.timezone else usage.local_timezone()
     except (UnknownSourceError, ValueError) as exc:
         return _fail(str(exc))
-    db = _db_path(args)
-    if not db.exists():
-        return _fail(f"no index at {db}")
+    db = _existing_db(args)
     calls = usage.calls(db, tz, [s.value for s in sources] if sources else None)
     table = usage.rollup(calls, args.period, tz, args.since, args.until)
     if args.plot:
@@ -122,9 +125,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from .verification import build_report
 
-    db = _db_path(args)
-    if not db.exists():
-        return _fail(f"no index at {db}")
+    db = _existing_db(args)
     report = build_report(db)
     text = report.markdown()
     if args.out:
@@ -140,9 +141,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_metrics(args: argparse.Namespace) -> int:
     from .metrics import exposition
 
-    db = _db_path(args)
-    if not db.exists():
-        return _fail(f"no index at {db}")
+    db = _existing_db(args)
     sys.stdout.write(exposition(db))
     return 0
 
@@ -168,9 +167,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from .report import index_status
 
-    db = _db_path(args)
-    if not db.exists():
-        return _fail(f"no index at {db}")
+    db = _existing_db(args)
     status = index_status(db)
     if args.json:
         print(json.dumps(status, indent=2, sort_keys=True, default=str))
@@ -302,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"index": cmd_index, "usage": cmd_usage, "report": cmd_report, "metrics": cmd_metrics, "migrate": cmd_migrate, "status": cmd_status, "backup": cmd_backup, "restore": cmd_restore}
     try:
         return commands[args.command](args)
-    except ConfigError as exc:
+    except (ConfigError, CliError) as exc:
         return _fail(str(exc))
 
 
