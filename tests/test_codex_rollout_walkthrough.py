@@ -10,6 +10,7 @@ import duckdb
 
 from checks.schemas import CHECKS, run_check
 from claude_view_pipeline.store import connect, migrate
+from claude_view_pipeline.store.migrate import available_migrations
 from claude_view_pipeline.synth import generate
 
 from helpers import run_cli
@@ -75,7 +76,7 @@ def test_rollout_and_rollback(tmp_path):
     cli(db, "index", codex=False)
     claude, codex = state(db)
     assert len(claude[0]) == 6 and codex == ([], [])
-    assert "schema v2" in cli(db, "status")
+    assert f"schema v{available_migrations()[-1][0]}" in cli(db, "status")
 
     # 3. canary: Codex alone
     cli(db, "index", "--sources", "codex")

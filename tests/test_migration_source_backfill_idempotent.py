@@ -96,17 +96,23 @@ def test_backfill_gives_canonical_identity(migrated):
         con.execute("INSERT INTO sessions (id, source, source_session_id) VALUES ('claude:x', 'gemini', 'x')")
 
 
-def test_backfill_twice_changes_nothing(migrated):
+def test_backfill_twice_changes_nothing(migrated, tmp_path):
     db, con, _ = migrated
     before = snapshot(con)
     assert migrate(con).applied == []  # recorded: not applied again
     assert snapshot(con) == before
-    # and the backfill itself, run again on canonical data, is a no-op
+    # and the backfill itself, run again on the canonical data it produced, is a no-op
+    db2 = tmp_path / "at-v2.duckdb"
+    build_v1(db2)
+    con2 = connect(db2)
+    migrate(con2, target=2)
+    at_v2 = snapshot(con2)
     (sql,) = [s for v, _, s in available_migrations() if v == 2]
-    con.execute("BEGIN")
-    con.execute(sql)
-    con.execute("COMMIT")
-    assert snapshot(con) == before
+    con2.execute("BEGIN")
+    con2.execute(sql)
+    con2.execute("COMMIT")
+    assert snapshot(con2) == at_v2
+    con2.close()
 
 
 def test_a_backup_is_taken_before_and_restores_v1(migrated, tmp_path):
