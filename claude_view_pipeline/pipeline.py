@@ -19,7 +19,6 @@ from typing import Callable
 
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .discovery import SessionFile, discover
 from .faults import pause_point
@@ -27,7 +26,17 @@ from .logs import log_event
 from .parsers import parse_file
 from .parsers.base import REJECT_DUPLICATE_SESSION, FileParse
 from .sources import Source
-from .staging import StagingArea, files_table, parsed_tables, read_manifest, read_table, session_files_from_table, table_path
+from .staging import (
+    StagingArea,
+    files_table,
+    parsed_tables,
+    parts_glob,
+    read_manifest,
+    read_table,
+    session_files_from_table,
+    table_path,
+    write_parquet,
+)
 from .store import connect, write_partition
 from .store.writer import PartitionWrite, WriteSummary, indexed_fingerprints
 
@@ -113,11 +122,16 @@ def stage_session_files(source: Source, roots: list[Path], db_path: Path, stagin
 # --- pass 2 -------------------------------------------------------------------------------
 
 
-def _parse_chunk(source_value: str, files: list[tuple[str, int, int, str]]) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """Worker entry point: parse a chunk of files into staged tables (picklable in, out)."""
+def _parse_chunk(source_value: str, files: list[tuple[str, int, int, str]], out_dir: str, part: int) -> pa.Table:
+    """Worker entry point: parse a chunk of files, write its sessions and messages as
+    Parquet parts into out_dir, and hand back only the (small) per-file outcomes, so no
+    process ever holds the whole batch's messages."""
     source = Source(source_value)
     pairs = [(SessionFile(source, p, s, m, k), parse_file(source, p)) for p, s, m, k in files]
-    return parsed_tables(pairs)
+    sessions, messages, results = parsed_tables(pairs)
+    write_parquet(sessions, Path(out_dir) / f"sessions-{part:05d}.parquet")
+    write_parquet(messages, Path(out_dir) / f"messages-{part:05d}.parquet")
+    return results
 
 
 def _chunks(items: list, n: int) -> list[list]:
@@ -125,18 +139,20 @@ def _chunks(items: list, n: int) -> list[list]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def parse_files(source: Source, files: list[SessionFile], workers: int | None = None, progress: Progress | None = None) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """Parse files into (sessions, messages, file_results) tables, in parallel for large inputs."""
+def parse_files(source: Source, files: list[SessionFile], out_dir: Path, workers: int | None = None,
+                progress: Progress | None = None) -> pa.Table:
+    """Parse files into Parquet parts (sessions-NNNNN, messages-NNNNN) in out_dir, in parallel
+    for large inputs; returns every file's outcome, duplicates of one session marked."""
     if workers is None:
         workers = int(os.environ.get("CLAUDE_VIEW_WORKERS", "0")) or (os.cpu_count() or 1)
     total_bytes = sum(f.size for f in files)
     use_pool = workers > 1 and (total_bytes >= POOL_MIN_BYTES or len(files) >= POOL_MIN_FILES)
     jobs = [(f.path, f.size, f.mtime_ns, f.kind) for f in files]
-    parts: list[tuple[pa.Table, pa.Table, pa.Table]] = []
+    results: list[pa.Table] = []
     if not use_pool:
         step = max(1, len(jobs) // 20)
-        for i in range(0, len(jobs), step):
-            parts.append(_parse_chunk(source.value, jobs[i : i + step]))
+        for part, i in enumerate(range(0, len(jobs), step)):
+            results.append(_parse_chunk(source.value, jobs[i : i + step], str(out_dir), part))
             pause_point("mid_parse")
             if progress:
                 progress(source, min(i + step, len(jobs)), len(jobs))
@@ -145,21 +161,22 @@ def parse_files(source: Source, files: list[SessionFile], workers: int | None = 
         chunks = _chunks(jobs, workers * 8)
         done = 0
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            for chunk, tables in zip(chunks, pool.map(_parse_chunk, [source.value] * len(chunks), chunks)):
-                parts.append(tables)
+            outcomes = pool.map(_parse_chunk, [source.value] * len(chunks), chunks, [str(out_dir)] * len(chunks), range(len(chunks)))
+            for chunk, table in zip(chunks, outcomes):
+                results.append(table)
                 pause_point("mid_parse")
                 done += len(chunk)
                 if progress:
                     progress(source, done, len(jobs))
-    if not parts:
-        parts.append(parsed_tables([]))
-    sessions, messages, results = (pa.concat_tables([p[i] for p in parts]) for i in range(3))
-    return _drop_duplicate_ids(sessions, messages, results)
+    if not results:  # nothing to parse: empty parts keep the load's globs valid
+        results.append(_parse_chunk(source.value, [], str(out_dir), 0))
+    return _mark_duplicate_ids(pa.concat_tables(results))
 
 
-def _drop_duplicate_ids(sessions: pa.Table, messages: pa.Table, results: pa.Table) -> tuple[pa.Table, pa.Table, pa.Table]:
+def _mark_duplicate_ids(results: pa.Table) -> pa.Table:
     """One session id from two files of this batch: keep the preferred file's copy (active
-    over archived, then path order) and reject the other as ``duplicate_session_id``."""
+    over archived, then path order) and reject the other as ``duplicate_session_id``; the
+    load leaves out the rejected files' rows."""
     rows = results.select(["path", "kind", "session_ids"]).to_pylist()
     rows.sort(key=lambda r: (r["kind"] == "archived", r["path"]))
     owner: dict[str, str] = {}
@@ -171,10 +188,7 @@ def _drop_duplicate_ids(sessions: pa.Table, messages: pa.Table, results: pa.Tabl
             else:
                 owner[sid] = r["path"]
     if not losers:
-        return sessions, messages, results
-    lost = pa.array(list(losers))
-    sessions = sessions.filter(pc.invert(pc.is_in(sessions["file_path"], lost)))
-    messages = messages.filter(pc.invert(pc.is_in(messages["file_path"], lost)))
+        return results
     res = results.to_pydict()
     for i, p in enumerate(res["path"]):
         if p in losers:
@@ -182,7 +196,8 @@ def _drop_duplicate_ids(sessions: pa.Table, messages: pa.Table, results: pa.Tabl
             res["reason"][i] = REJECT_DUPLICATE_SESSION
             res["detail"][i] = losers[p]
             res["session_ids"][i] = []
-    return sessions, messages, pa.table(res, schema=results.schema)
+            res["messages"][i] = 0
+    return pa.table(res, schema=results.schema)
 
 
 def stage_parsed_sessions(
@@ -196,7 +211,9 @@ def stage_parsed_sessions(
     files_dir = staging.find(source, "files", run_id)
     listed = session_files_from_table(source, read_table(files_dir, "files"))
     todo = [f for f, changed in listed if full or changed]
-    sessions, messages, results = parse_files(source, todo, workers=workers, progress=progress)
+    run_id = run_id or _new_run_id()
+    out_dir = staging.begin(source, "parsed", run_id)
+    results = parse_files(source, todo, out_dir, workers=workers, progress=progress)
     res = results.to_pydict()
     _log_file_outcomes(source, res)
     rejected = Counter(r for r in res["reason"] if r)
@@ -209,8 +226,8 @@ def stage_parsed_sessions(
         source=source,
         full=full,
         files_parsed=len(todo),
-        sessions=sessions.num_rows,
-        messages=messages.num_rows,
+        sessions=sum(len(s or []) for s in res["session_ids"]),
+        messages=sum(res["messages"]),
         rejected=dict(sorted(rejected.items())),
         lines_ok=sum(res["lines_ok"]),
         lines_malformed=sum(res["lines_malformed"]),
@@ -218,11 +235,12 @@ def stage_parsed_sessions(
         parse_ms_p95=round(times[min(len(times) - 1, int(len(times) * 0.95))], 3) if times else 0.0,
         unknown_types=dict(unknown.most_common()),
     )
-    staging.write(
+    write_parquet(results, table_path(out_dir, "file_results"))
+    staging.commit(
         source,
         "parsed",
-        run_id or _new_run_id(),
-        {"sessions": sessions, "messages": messages, "file_results": results},
+        run_id,
+        out_dir,
         {"source": source.value, "full": full, "files_dir": str(files_dir),
          **{k: v for k, v in report.__dict__.items() if k not in ("source", "full")}},
     )
@@ -291,8 +309,8 @@ def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_
         source=source,
         run_id=run_id,
         files_parquet=table_path(files_dir, "files"),
-        sessions_parquet=table_path(parsed_dir, "sessions"),
-        messages_parquet=table_path(parsed_dir, "messages"),
+        sessions_parquet=parts_glob(parsed_dir, "sessions"),
+        messages_parquet=parts_glob(parsed_dir, "messages"),
         file_results_parquet=table_path(parsed_dir, "file_results"),
         metrics=_metrics(files_dir, parsed_dir, live=live),
     )

@@ -59,6 +59,7 @@ FILE_RESULTS_SCHEMA = pa.schema([
     ("status", pa.string()), ("reason", pa.string()), ("detail", pa.string()),
     ("session_ids", pa.list_(pa.string())), ("lines_ok", pa.int32()), ("lines_malformed", pa.int32()),
     ("lines_incomplete_tail", pa.int32()), ("unknown_types", pa.string()), ("parse_ms", pa.float64()),
+    ("messages", pa.int32()),
 ])
 
 _MESSAGE_FIELDS = [f.name for f in MESSAGES_SCHEMA][6:]  # after file_path .. kind
@@ -126,6 +127,7 @@ def parsed_tables(results: list[tuple[SessionFile | None, FileParse]]) -> tuple[
             "session_ids": [s.id for s in fp.sessions], "lines_ok": fp.lines_ok,
             "lines_malformed": fp.lines_malformed, "lines_incomplete_tail": fp.lines_incomplete_tail,
             "unknown_types": _unknown_json(fp.unknown_types), "parse_ms": fp.parse_ms,
+            "messages": sum(len(x.messages) for x in fp.sessions),
         }
         for k, v in row.items():
             r_cols[k].append(v)
@@ -152,15 +154,24 @@ class StagingArea:
     def _stage_root(self, source: Source, stage: str) -> Path:
         return self.root / source.value / stage
 
-    def write(self, source: Source, stage: str, run_id: str, tables: dict[str, pa.Table], manifest: dict) -> Path:
-        base = self._stage_root(source, stage)
-        final = base / run_id
-        tmp = base / f".{run_id}.tmp-{os.getpid()}"
+    def begin(self, source: Source, stage: str, run_id: str) -> Path:
+        """A private directory to fill (possibly from several processes) before commit()."""
+        tmp = self._stage_root(source, stage) / f".{run_id}.tmp-{os.getpid()}"
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
+        return tmp
+
+    def write(self, source: Source, stage: str, run_id: str, tables: dict[str, pa.Table], manifest: dict) -> Path:
+        tmp = self.begin(source, stage, run_id)
         for name, table in tables.items():
-            pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
+            write_parquet(table, tmp / f"{name}.parquet")
+        return self.commit(source, stage, run_id, tmp, manifest)
+
+    def commit(self, source: Source, stage: str, run_id: str, tmp: Path, manifest: dict) -> Path:
+        """Publish a filled directory: renamed into place, then named by LATEST."""
+        base = self._stage_root(source, stage)
+        final = base / run_id
         (tmp / "manifest.json").write_text(json.dumps({**manifest, "run_id": run_id}, indent=1, sort_keys=True, default=str))
         if final.exists():  # the same run writing a stage again (a retried step)
             shutil.rmtree(final)
@@ -204,12 +215,22 @@ class StagingArea:
                     pass
 
 
+def write_parquet(table: pa.Table, path: Path) -> None:
+    pq.write_table(table, path, compression="zstd")
+
+
 def read_manifest(stage_dir: Path) -> dict:
     return json.loads((stage_dir / "manifest.json").read_text())
 
 
 def table_path(stage_dir: Path, name: str) -> Path:
     return stage_dir / f"{name}.parquet"
+
+
+def parts_glob(stage_dir: Path, name: str) -> str:
+    """The parts a stage wrote for a table (parsed sessions/messages come in parts, one per
+    parsed chunk, written by the worker that parsed it)."""
+    return str(stage_dir / f"{name}-*.parquet")
 
 
 def read_table(stage_dir: Path, name: str) -> pa.Table:

@@ -10,7 +10,7 @@ import pytest
 from claude_view_pipeline import pipeline
 from claude_view_pipeline.config import codex_roots_for_dir
 from claude_view_pipeline.sources import Source
-from claude_view_pipeline.staging import StagingArea, table_path
+from claude_view_pipeline.staging import StagingArea
 from claude_view_pipeline.store import connect, migrate
 from claude_view_pipeline.store.migrate import available_migrations
 from claude_view_pipeline.store.writer import SourceScopeError
@@ -129,7 +129,9 @@ def test_a_partition_refuses_rows_of_another_source(tmp_path, corpus):
     # stage Codex rows where the Claude partition will read them
     pipeline.stage_session_files(Source.CODEX, corpus[Source.CODEX], db, staging)
     pipeline.stage_parsed_sessions(Source.CODEX, staging, workers=1)
-    shutil.copy(table_path(staging.find(Source.CODEX, "parsed"), "sessions"), table_path(staging.find(Source.CLAUDE, "parsed"), "sessions"))
+    codex_dir, claude_dir = staging.find(Source.CODEX, "parsed"), staging.find(Source.CLAUDE, "parsed")
+    for part in codex_dir.glob("sessions-*.parquet"):
+        shutil.copy(part, claude_dir / part.name)
     with pytest.raises(SourceScopeError, match="another source"):
         pipeline.load_session_index(Source.CLAUDE, staging, db)
     con = duckdb.connect(str(db), read_only=True)

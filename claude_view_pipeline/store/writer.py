@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from ..faults import pause_point
+from ..parsers.base import REJECT_DUPLICATE_SESSION as REJECT_DUPLICATE
 from ..sources import Source
 from .migrate import migrate
 
@@ -27,8 +28,8 @@ class PartitionWrite:
     source: Source
     run_id: str
     files_parquet: Path  # every discovered file of the source (pass 1)
-    sessions_parquet: Path
-    messages_parquet: Path
+    sessions_parquet: Path | str  # a file or a glob of parts
+    messages_parquet: Path | str
     file_results_parquet: Path  # outcome of every file parsed in this run (pass 2)
     metrics: list[tuple[str, str, str, float]] = field(default_factory=list)  # (stage, result, metric, value)
 
@@ -96,13 +97,17 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
         return unchanged
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE stage_sessions AS SELECT * FROM read_parquet({_q(w.sessions_parquet)})")
         con.execute(f"CREATE OR REPLACE TEMP TABLE stage_results AS SELECT * FROM read_parquet({_q(w.file_results_parquet)})")
+        # a second copy of a session within the batch was rejected at parse time: leave its rows out
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE stage_sessions AS SELECT * FROM read_parquet({_q(w.sessions_parquet)})
+                WHERE file_path NOT IN (SELECT path FROM stage_results WHERE reason = '{REJECT_DUPLICATE}')"""
+        )
         con.execute(f"CREATE OR REPLACE TEMP TABLE stage_files AS SELECT * FROM read_parquet({_q(w.files_parquet)})")
         foreign = con.execute("SELECT count(*) FROM stage_sessions WHERE source IS DISTINCT FROM ?", [src]).fetchone()[0]
         foreign_msgs = con.execute(
             f"SELECT count(*) FROM read_parquet({_q(w.messages_parquet)}) WHERE source IS DISTINCT FROM ?", [src]
-        ).fetchone()[0]
+        ).fetchone()[0]  # checked over every staged row, rejected copies included
         if foreign or foreign_msgs:
             raise SourceScopeError(
                 f"staged data for partition {src!r} holds {foreign} session(s) and {foreign_msgs} message(s) "
@@ -161,6 +166,7 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
             INSERT INTO messages BY NAME
             SELECT m.* EXCLUDE (file_path), $run AS run_id FROM read_parquet({_q(w.messages_parquet)}) m
             WHERE m.session_id NOT IN (SELECT id FROM id_clash WHERE origin = 'new')
+              AND m.file_path NOT IN (SELECT path FROM stage_results WHERE reason = '{REJECT_DUPLICATE}')
             """,
             {"run": w.run_id},
         )
