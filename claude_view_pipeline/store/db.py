@@ -45,7 +45,11 @@ def connect(db_path: Path | str, read_only: bool = False, lock_timeout_s: float 
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only)
+            limit = os.environ.get("CLAUDE_VIEW_DUCKDB_MEMORY")
+            if limit:
+                con.execute(f"SET memory_limit = '{limit}'")
+            return con
         except duckdb.IOException as exc:
             if not _is_lock_conflict(exc):
                 raise
