@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from claude_view_pipeline.pipeline import percentile
 from claude_view_pipeline.synth import generate
 
 from .devserver import dagster_dev, wait_for
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         "sensor_interval_s": a.interval,
         "dagster_dev_serve_s": round(serve_s, 1),
         "lag_p50_s": round(statistics.median(lags), 2),
-        "lag_p95_s": round(lags[min(len(lags) - 1, int(round(0.95 * (len(lags) - 1))))], 2),
+        "lag_p95_s": round(percentile(lags, 0.95), 2),
         "lag_max_s": round(lags[-1], 2),
     }
     print(f"sensor lag over {len(lags)} files (interval {a.interval} s): p50 {result['lag_p50_s']} s, "

@@ -86,6 +86,31 @@ class IndexReport:
     tokens: dict[str, int]
 
 
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list (q in 0..1): the one definition the
+    metrics, the benchmarks and the reports share."""
+    if not sorted_values:
+        return 0.0
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
+
+
+@dataclass
+class FileStats:
+    """What pass 2's per-file outcomes add up to (ParseReport and index_metrics both use it)."""
+
+    sessions: int
+    unknown: Counter
+    times: list[float]  # parse time per file, ms, ascending
+
+    @classmethod
+    def of(cls, res: dict) -> "FileStats":
+        unknown: Counter[str] = Counter()
+        for u in res["unknown_types"]:
+            if u:
+                unknown.update(orjson.loads(u))
+        return cls(sum(len(s or []) for s in res["session_ids"]), unknown, sorted(res["parse_ms"]))
+
+
 # --- pass 1 -------------------------------------------------------------------------------
 
 
@@ -217,23 +242,19 @@ def stage_parsed_sessions(
     res = results.to_pydict()
     _log_file_outcomes(source, res)
     rejected = Counter(r for r in res["reason"] if r)
-    unknown: Counter[str] = Counter()
-    for u in res["unknown_types"]:
-        if u:
-            unknown.update(orjson.loads(u))
-    times = sorted(res["parse_ms"])
+    stats = FileStats.of(res)
     report = ParseReport(
         source=source,
         full=full,
         files_parsed=len(todo),
-        sessions=sum(len(s or []) for s in res["session_ids"]),
+        sessions=stats.sessions,
         messages=sum(res["messages"]),
         rejected=dict(sorted(rejected.items())),
         lines_ok=sum(res["lines_ok"]),
         lines_malformed=sum(res["lines_malformed"]),
-        parse_ms_p50=round(statistics.median(times), 3) if times else 0.0,
-        parse_ms_p95=round(times[min(len(times) - 1, int(len(times) * 0.95))], 3) if times else 0.0,
-        unknown_types=dict(unknown.most_common()),
+        parse_ms_p50=round(statistics.median(stats.times), 3) if stats.times else 0.0,
+        parse_ms_p95=round(percentile(stats.times, 0.95), 3),
+        unknown_types=dict(stats.unknown.most_common()),
     )
     write_parquet(results, table_path(out_dir, "file_results"))
     staging.commit(
@@ -279,23 +300,20 @@ def _metrics(files_dir: Path, parsed_dir: Path, live: bool = False) -> list[tupl
     out += [("pass2", result, "files", n) for result, n in sorted(outcomes.items())]
     out.append(("pass2", "ok", "lines", sum(res["lines_ok"])))
     out.append(("pass2", "parse_error", "lines", sum(res["lines_malformed"])))
-    out.append(("pass2", "ok", "sessions_indexed", sum(len(s or []) for s in res["session_ids"])))
-    unknown: Counter[str] = Counter()
-    for u in res["unknown_types"]:
-        if u:
-            unknown.update(orjson.loads(u))
-    out += [("pass2", name, "unknown_events", n) for name, n in sorted(unknown.items())]
+    stats = FileStats.of(res)
+    out.append(("pass2", "ok", "sessions_indexed", stats.sessions))
+    out += [("pass2", name, "unknown_events", n) for name, n in sorted(stats.unknown.items())]
     if live:
         out.append(("live", "new", "files", files["new"]))
         out.append(("live", "changed", "files", files["changed"]))
-        out.append(("live", "ok", "sessions_indexed", sum(len(s or []) for s in res["session_ids"])))
-    times = sorted(res["parse_ms"])
+        out.append(("live", "ok", "sessions_indexed", stats.sessions))
+    times = stats.times
     if times:
         out += [
             ("pass2", "ok", "parse_ms_count", len(times)),
             ("pass2", "ok", "parse_ms_sum", sum(times)),
             ("pass2", "ok", "parse_ms_p50", statistics.median(times)),
-            ("pass2", "ok", "parse_ms_p95", times[min(len(times) - 1, int(len(times) * 0.95))]),
+            ("pass2", "ok", "parse_ms_p95", percentile(times, 0.95)),
             ("pass2", "ok", "parse_ms_max", times[-1]),
         ]
     return out
