@@ -7,7 +7,7 @@ import dagster as dg
 
 from claude_view_pipeline import usage
 
-from .index import GROUP, WRITER_POOL, session_index
+from .index import WRITER_POOL, session_index
 from .resources import IndexSettings
 
 

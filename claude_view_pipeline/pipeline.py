@@ -24,7 +24,7 @@ from .discovery import SessionFile, discover
 from .faults import pause_point
 from .logs import log_event
 from .parsers import parse_file
-from .parsers.base import REJECT_DUPLICATE_SESSION, FileParse
+from .parsers.base import REJECT_DUPLICATE_SESSION
 from .sources import Source
 from .staging import (
     StagingArea,

@@ -5,12 +5,10 @@ reindex leaves every Claude row as it was. CLI and Dagster launches alike."""
 import json
 import shutil
 
-import dagster as dg
 import duckdb
 import pytest
 
 from assets.definitions import defs
-from assets.index import index_assets
 from assets.resources import IndexSettings
 from claude_view_pipeline.synth import generate
 
