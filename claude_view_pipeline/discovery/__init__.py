@@ -7,6 +7,7 @@ walk and the record type. Discovery only stats files, it never opens them.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -62,8 +63,6 @@ def walk_jsonl(root: Path, accept: Callable[[str, str], bool]) -> Iterable[tuple
 
 
 def _is_regular(st: os.stat_result) -> bool:
-    import stat
-
     return stat.S_ISREG(st.st_mode)
 
 

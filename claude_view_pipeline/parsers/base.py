@@ -132,6 +132,17 @@ def iter_json_lines(path: str, result: FileParse) -> Iterator[tuple[int, dict]]:
             yield line_no, obj
 
 
+def json_text(value: object) -> str | None:
+    """A tool input or other payload as text: strings as they are, anything else as JSON with
+    sorted keys (so the same input always gives the same text)."""
+    if value is None or isinstance(value, str):
+        return value
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return str(value)
+
+
 def parse_timestamp(value: object) -> datetime | None:
     """ISO-8601 text (``Z`` or offset) or epoch seconds/milliseconds -> aware UTC datetime."""
     if isinstance(value, str):

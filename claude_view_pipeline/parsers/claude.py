@@ -20,6 +20,7 @@ from .base import (
     TimeSpan,
     as_int,
     iter_json_lines,
+    json_text,
     parse_timestamp,
 )
 from .sniff import CLAUDE_LINE_TYPES, sniff_line
@@ -332,7 +333,7 @@ def _assistant_line(line: dict, line_no: int, ts, messages: list[Message], respo
                     "tool_use",
                     btype,
                     ts,
-                    _tool_input_text(block.get("input")),
+                    json_text(block.get("input")),
                     tool_name=block.get("name") if isinstance(block.get("name"), str) else None,
                     call_id=bid,
                     line_no=line_no,
@@ -346,16 +347,3 @@ def _assistant_line(line: dict, line_no: int, ts, messages: list[Message], respo
                 continue
             resp.block_ids.add(sig)
             messages.append(Message("reasoning", btype, ts, text, line_no=line_no, dedup_key=resp.message.dedup_key))
-
-
-def _tool_input_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    import orjson
-
-    try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-    except TypeError:
-        return str(value)

@@ -23,6 +23,7 @@ from .base import (
     TimeSpan,
     as_int,
     iter_json_lines,
+    json_text,
     parse_timestamp,
 )
 from .sniff import sniff_line
@@ -230,7 +231,7 @@ def _response_item(st: _State, item: dict, ts, line_no: int, result: FileParse) 
             "tool_use",
             ptype,
             ts,
-            body if isinstance(body, str) else (_dump(body) if body is not None else None),
+            json_text(body),
             tool_name=name,
             call_id=call_id if isinstance(call_id, str) else None,
             line_no=line_no,
@@ -272,7 +273,7 @@ def _event(st: _State, payload: dict, ts, raw_ts: object, line_no: int, result: 
     elif etype == "context_compacted":
         _add(st, Message("system", "context_compacted", ts, line_no=line_no))
     elif etype == "thread_rolled_back":
-        _add(st, Message("system", "thread_rolled_back", ts, _dump(payload.get("num_turns")), line_no=line_no))
+        _add(st, Message("system", "thread_rolled_back", ts, json_text(payload.get("num_turns")), line_no=line_no))
     elif etype in _MIRROR_EVENTS or etype in _KNOWN_SILENT_EVENTS:
         pass
     else:
@@ -296,17 +297,6 @@ def _session_meta(st: _State, meta: dict, ts: datetime | None) -> None:
         st.replay_seen = st.replaying = True
         anchors = [t for t in (st.meta_ts, ts) if t is not None]
         st.replay_until = max(anchors).replace(microsecond=0) + timedelta(seconds=1) if anchors else None
-
-
-def _dump(value: object) -> str | None:
-    import orjson
-
-    if value is None:
-        return None
-    try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-    except TypeError:
-        return str(value)
 
 
 def parse_file(path: str) -> FileParse:
