@@ -31,6 +31,13 @@ def partition_keys_from_tags(tags) -> list[str]:
     return [start, end]
 
 
+def _keyed(context: dg.AssetExecutionContext, source, values: dict) -> dict:
+    """Metadata of one source; prefixed with it when one run materializes both partitions."""
+    if len(context.partition_keys) > 1:
+        return {f"{source.value}/{k}": v for k, v in values.items()}
+    return values
+
+
 def _sources(context: dg.AssetExecutionContext, index: IndexSettings):
     # Check the launch's own partition tags first: a GraphQL launch accepts any key, and
     # our message (naming the valid sources) is clearer than Dagster's range error.
@@ -55,11 +62,10 @@ def session_files(context: dg.AssetExecutionContext, index: IndexSettings) -> dg
     for source in _sources(context, index):
         report = pipeline.stage_session_files(source, index.roots(source), index.resolved_db_path(), index.staging(), run_id=context.run.run_id)
         context.log.info(f"[{source.value}] {report.files_scanned} files: {report.new} new, {report.changed} changed, {report.missing} missing")
-        for k, v in report.as_metadata().items():
-            metadata[f"{source.value}/{k}" if len(context.partition_keys) > 1 else k] = (
-                dg.MetadataValue.text(", ".join(v)) if isinstance(v, list) else v
-            )
+        values = {k: dg.MetadataValue.text(", ".join(v)) if isinstance(v, list) else v for k, v in report.as_metadata().items()}
+        metadata.update(_keyed(context, source, values))
     return dg.MaterializeResult(metadata=metadata)
+
 
 class ParseConfig(dg.Config):
     full_reindex: bool = False
@@ -79,7 +85,6 @@ class ParseConfig(dg.Config):
 def parsed_sessions(context: dg.AssetExecutionContext, config: ParseConfig, index: IndexSettings) -> dg.MaterializeResult:
     metadata: dict = {}
     progress = index.progress_printer(context)
-    multi = len(context.partition_keys) > 1
     for source in _sources(context, index):
         r = pipeline.stage_parsed_sessions(
             source, index.staging(), full=config.full_reindex, workers=index.workers or None, progress=progress, run_id=context.run.run_id
@@ -97,7 +102,7 @@ def parsed_sessions(context: dg.AssetExecutionContext, config: ParseConfig, inde
             "rejected_by_reason": dg.MetadataValue.json(r.rejected),
             "unknown_types": dg.MetadataValue.json(r.unknown_types),
         }
-        metadata.update({(f"{source.value}/{k}" if multi else k): v for k, v in values.items()})
+        metadata.update(_keyed(context, source, values))
     return dg.MaterializeResult(metadata=metadata)
 
 @dg.asset(
@@ -114,7 +119,6 @@ def parsed_sessions(context: dg.AssetExecutionContext, config: ParseConfig, inde
 )
 def session_index(context: dg.AssetExecutionContext, index: IndexSettings) -> dg.MaterializeResult:
     metadata: dict = {"db_path": dg.MetadataValue.path(str(index.resolved_db_path()))}
-    multi = len(context.partition_keys) > 1
     for source in _sources(context, index):
         r = pipeline.load_session_index(
             source, index.staging(), index.resolved_db_path(), run_id=context.run.run_id,
@@ -129,7 +133,7 @@ def session_index(context: dg.AssetExecutionContext, index: IndexSettings) -> dg
             "duplicate_ids_rejected": r.write.duplicates_rejected,
             "total_tokens": r.tokens["total"],
         }
-        metadata.update({(f"{source.value}/{k}" if multi else k): v for k, v in values.items()})
+        metadata.update(_keyed(context, source, values))
     return dg.MaterializeResult(metadata=metadata)
 
 index_assets = [session_files, parsed_sessions, session_index]
