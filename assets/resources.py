@@ -8,7 +8,7 @@ from typing import Optional
 
 import dagster as dg
 
-from claude_view_pipeline.config import Settings, codex_roots_for_dir
+from claude_view_pipeline.config import Settings, codex_roots_for_dir, enable_flag
 from claude_view_pipeline.sources import Source, parse_source
 from claude_view_pipeline.staging import StagingArea
 
@@ -51,7 +51,7 @@ class IndexSettings(dg.ConfigurableResource):
         source = parse_source(partition_key)
         settings = self.settings()
         if not settings.enabled.get(source, True):
-            flag = f"ENABLE_{source.value.upper()}_SOURCE"
+            flag = enable_flag(source)
             raise dg.Failure(f"source {source.value!r} is disabled ({flag}=false); its rows are kept, nothing is indexed")
         return source
 

@@ -7,7 +7,7 @@ import os
 
 import dagster as dg
 
-from claude_view_pipeline.config import ConfigError
+from claude_view_pipeline.config import ConfigError, enable_flag
 from claude_view_pipeline.discovery import discover, fingerprint_digest
 from claude_view_pipeline.sources import ALL_SOURCES, Source
 
@@ -33,7 +33,7 @@ def evaluate(context: dg.SensorEvaluationContext, source: Source, index: IndexSe
     except ConfigError as exc:
         return dg.SkipReason(f"not indexing {source.value}: {exc}")
     if not settings.enabled.get(source, True):
-        flag = f"ENABLE_{source.value.upper()}_SOURCE"
+        flag = enable_flag(source)
         return dg.SkipReason(f"{source.value} is disabled ({flag}=false): its indexed rows are kept, nothing new is indexed")
     files = discover(source, index.roots(source))
     digest = fingerprint_digest(files)

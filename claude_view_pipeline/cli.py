@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from .config import ConfigError, Settings
+from .config import ConfigError, Settings, enable_flag
 from .sources import SOURCE_NAMES, Source, UnknownSourceError, parse_sources
 
 EXIT_USAGE = 2
@@ -217,7 +217,7 @@ def _choose_sources(requested: list[Source] | None, settings: Settings) -> list[
         return settings.enabled_sources()
     disabled = [s for s in requested if not settings.enabled.get(s, True)]
     if disabled:
-        flags = ", ".join(f"ENABLE_{s.value.upper()}_SOURCE=false" for s in disabled)
+        flags = ", ".join(f"{enable_flag(s)}=false" for s in disabled)
         raise ConfigError(f"{', '.join(s.value for s in disabled)} is disabled ({flags}); nothing was indexed")
     return requested
 

@@ -20,6 +20,11 @@ class ConfigError(ValueError):
     """A setting has a value we refuse to guess about (exit status 2 in the CLI)."""
 
 
+def enable_flag(source: Source) -> str:
+    """The environment variable that switches a source on and off."""
+    return f"ENABLE_{source.value.upper()}_SOURCE"
+
+
 def parse_flag(name: str, raw: str | None, default: bool) -> bool:
     if raw is None or raw.strip() == "":
         return default
@@ -92,10 +97,7 @@ class Settings:
         return cls(
             db_path=default_db_path(env),
             roots={Source.CLAUDE: claude_roots(env), Source.CODEX: codex_roots(env)},
-            enabled={
-                Source.CLAUDE: parse_flag("ENABLE_CLAUDE_SOURCE", env.get("ENABLE_CLAUDE_SOURCE"), True),
-                Source.CODEX: parse_flag("ENABLE_CODEX_SOURCE", env.get("ENABLE_CODEX_SOURCE"), True),
-            },
+            enabled={s: parse_flag(enable_flag(s), env.get(enable_flag(s)), True) for s in ALL_SOURCES},
         )
 
     def enabled_sources(self) -> list[Source]:
