@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .config import environ_without_settings
 from .discovery import discover
 from .parsers import parse_file
 from .pipeline import percentile
@@ -62,9 +63,7 @@ def _rusage_run(cmd: list[str], env: dict | None = None) -> tuple[float, float, 
 
 
 def _cli(args: list[str], env_extra: dict | None = None) -> tuple[float, float, subprocess.CompletedProcess]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "CODEX_", "ENABLE_", "DAGSTER_HOME"))}
-    env.update(env_extra or {})
-    return _rusage_run([sys.executable, "-m", "claude_view_pipeline", *args], env)
+    return _rusage_run([sys.executable, "-m", "claude_view_pipeline", *args], environ_without_settings(env_extra))
 
 
 def bench_discovery(base: Path, n: int) -> float:

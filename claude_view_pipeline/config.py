@@ -12,12 +12,23 @@ from typing import Mapping
 
 from .sources import ALL_SOURCES, Source
 
+# every variable this project reads starts with one of these
+SETTING_PREFIXES = ("CLAUDE_", "CODEX_", "ENABLE_")
+
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
 class ConfigError(ValueError):
     """A setting has a value we refuse to guess about (exit status 2 in the CLI)."""
+
+
+def environ_without_settings(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment less the project's settings and DAGSTER_HOME, plus extra:
+    what a subprocess gets when a test or benchmark must not see the user's own sessions."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SETTING_PREFIXES) and k != "DAGSTER_HOME"}
+    env.update(extra or {})
+    return env
 
 
 def enable_flag(source: Source) -> str:

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from claude_view_pipeline.config import SETTING_PREFIXES
+
 
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
@@ -13,7 +15,7 @@ def home(tmp_path, monkeypatch) -> Path:
     h.mkdir()
     monkeypatch.setenv("HOME", str(h))
     for k in list(os.environ):
-        if k.startswith(("CLAUDE_", "CODEX_", "ENABLE_")):
+        if k.startswith(SETTING_PREFIXES):
             monkeypatch.delenv(k)
     return h
 

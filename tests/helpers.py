@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import orjson
+
+from claude_view_pipeline.config import environ_without_settings
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,13 +28,11 @@ def write_jsonl(path: Path, lines: list[dict | str]) -> Path:
 
 def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """The real console script in a subprocess, with a clean, controlled environment."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "CODEX_", "ENABLE_", "DAGSTER_HOME"))}
-    full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "claude_view_pipeline", *args],
         capture_output=True,
         text=True,
-        env=full_env,
+        env=environ_without_settings(env),
         cwd=cwd or REPO,
         timeout=600,
     )

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from checks.schemas import CHECKS, run_check
+from claude_view_pipeline.config import environ_without_settings
 from claude_view_pipeline.faults import POINTS
 from claude_view_pipeline.synth import generate
 
@@ -60,9 +61,7 @@ def clean(corpus, tmp_path_factory):
 
 
 def start_cli(args, env_extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "CODEX_", "ENABLE_", "DAGSTER_HOME"))}
-    env.update(env_extra)
-    return subprocess.Popen([sys.executable, "-m", "claude_view_pipeline", *args], cwd=REPO, env=env,
+    return subprocess.Popen([sys.executable, "-m", "claude_view_pipeline", *args], cwd=REPO, env=environ_without_settings(env_extra),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
