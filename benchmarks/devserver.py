@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from claude_view_pipeline.config import environ_without_settings
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -91,14 +93,21 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 1.0):
 
 
 @contextmanager
-def dagster_dev(base: Path, env_extra: dict, log_name: str = "dagster-dev.log"):
-    """`dagster dev` serving this project, stopped (the whole process group) on exit.
-    Yields (server, log text getter)."""
+def dagster_dev(base: Path, corpus: Path, sensor_interval_s: int, log_name: str = "dagster-dev.log"):
+    """`dagster dev` serving this project over the synthetic corpus in ``corpus`` (its
+    claude/projects and codex/sessions), indexing into ``base/index.duckdb``; stopped (the
+    whole process group) on exit. Yields (server, log text getter)."""
+    db = base / "index.duckdb"
+    env_extra = {
+        "CLAUDE_VIEW_DB": str(db),
+        "CLAUDE_PROJECTS_DIR": str(corpus / "claude/projects"),
+        "CODEX_SESSIONS_DIR": str(corpus / "codex/sessions"),
+        "CLAUDE_VIEW_SENSOR_INTERVAL": str(sensor_interval_s),
+    }
     home = base / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")  # the project's pool of one
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "CODEX_", "ENABLE_"))}
-    env.update({"DAGSTER_HOME": str(home), **env_extra})
+    env = environ_without_settings({"DAGSTER_HOME": str(home), **env_extra})
     port = _free_port()
     log_path = base / log_name
     log = open(log_path, "w")
@@ -107,7 +116,7 @@ def dagster_dev(base: Path, env_extra: dict, log_name: str = "dagster-dev.log"):
         [str(dagster), "dev", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
         cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
-    server = DagsterDev(port, Path(env_extra["CLAUDE_VIEW_DB"]), base)
+    server = DagsterDev(port, db, corpus)
     try:
         def ready():
             if proc.poll() is not None:

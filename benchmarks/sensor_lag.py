@@ -26,19 +26,13 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--files", type=int, default=8)
-    p.add_argument("--interval", type=int, default=5, help="sensor minimum interval, seconds (the shipped default is 5)")
+    p.add_argument("--interval", type=int, default=3, help="sensor minimum interval, seconds (the shipped default is 3)")
     a = p.parse_args(argv)
     base = Path(tempfile.mkdtemp(prefix="sensor-lag-"))
     corpus = base / "corpus"
     generate(corpus, claude_sessions=20, codex_sessions=20, seed=5)
-    env = {
-        "CLAUDE_VIEW_DB": str(base / "index.duckdb"),
-        "CLAUDE_PROJECTS_DIR": str(corpus / "claude/projects"),
-        "CODEX_SESSIONS_DIR": str(corpus / "codex/sessions"),
-        "CLAUDE_VIEW_SENSOR_INTERVAL": str(a.interval),
-    }
     started = time.monotonic()
-    with dagster_dev(base, env) as (server, _):
+    with dagster_dev(base, corpus, a.interval) as (server, _):
         serve_s = time.monotonic() - started
         # the initial index of both roots, by the sensors themselves
         wait_for(lambda: server.db.exists() and server.sessions() == {"claude": 20, "codex": 20}, 300, "the initial index")

@@ -23,14 +23,7 @@ def dagster_dev(tmp_path_factory):
     base = tmp_path_factory.mktemp("e2e")
     corpus = base / "corpus"
     generate(corpus, claude_sessions=4, codex_sessions=3, seed=41)
-    env = {
-        "CLAUDE_VIEW_DB": str(base / "index.duckdb"),
-        "CLAUDE_PROJECTS_DIR": str(corpus / "claude/projects"),
-        "CODEX_SESSIONS_DIR": str(corpus / "codex/sessions"),
-        "CLAUDE_VIEW_SENSOR_INTERVAL": "2",
-    }
-    with start_dagster_dev(base, env) as (server, read_log):
-        server.corpus = corpus
+    with start_dagster_dev(base, corpus, sensor_interval_s=2) as (server, read_log):
         yield server
         text = read_log()
     ARTIFACTS.mkdir(exist_ok=True)
