@@ -1,1 +1,1 @@
-"""pandera schemas for the index tables and the Dagster asset checks that run them."""
+"""Dagster asset checks over the index (thin: the checks themselves are claude_view_pipeline.integrity)."""

@@ -1,16 +1,16 @@
-"""The integrity checks of checks/catalog.py as Dagster asset checks on session_index.
+"""The index's integrity checks (claude_view_pipeline.integrity) as Dagster asset checks on
+session_index.
 
-They run after every materialization of the index, as one step (one connection, one pass
-over the tables; eight steps cost seconds of run overhead); the blocking ones fail the run
-when the index is corrupt, and every failure shows the offending rows in its metadata."""
+They run after every materialization of the index, as one step (one connection; eight steps
+cost seconds of run overhead); the blocking ones fail the run when the index is corrupt, and
+every failure shows the offending rows in its metadata. The CLI runs the same checks."""
 
 import dagster as dg
 
 from assets.index import partition_keys_from_tags, session_index
 from assets.resources import IndexSettings
+from claude_view_pipeline.integrity import CHECKS, run_check
 from claude_view_pipeline.store import connect
-
-from .catalog import CHECKS
 
 MAX_ROWS_SHOWN = 20
 
@@ -26,8 +26,6 @@ def _markdown(frame) -> str:
     specs=[dg.AssetCheckSpec(name=c.name, asset=session_index, description=c.description, blocking=c.blocking) for c in CHECKS],
 )
 def index_integrity_checks(context: dg.AssetCheckExecutionContext, index: IndexSettings):
-    from .schemas import run_check  # pandera loads when the checks run, not with the code location
-
     sources = partition_keys_from_tags(context.run.tags)
     con = connect(index.resolved_db_path(), read_only=True)
     try:

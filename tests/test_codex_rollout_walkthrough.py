@@ -8,7 +8,7 @@ import re
 
 import duckdb
 
-from checks.schemas import CHECKS, run_check
+from claude_view_pipeline.integrity import CHECKS, run_check
 from claude_view_pipeline.store import connect, migrate
 from claude_view_pipeline.store.migrate import available_migrations
 from claude_view_pipeline.synth import generate

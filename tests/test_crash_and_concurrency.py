@@ -11,7 +11,7 @@ import time
 import duckdb
 import pytest
 
-from checks.schemas import CHECKS, run_check
+from claude_view_pipeline.integrity import CHECKS, run_check
 from claude_view_pipeline.config import environ_without_settings
 from claude_view_pipeline.faults import POINTS
 from claude_view_pipeline.synth import generate

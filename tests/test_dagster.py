@@ -14,7 +14,7 @@ from assets.definitions import defs
 from assets.index import index_assets
 from assets.resources import IndexSettings
 from checks.index_checks import index_checks
-from checks.schemas import CHECKS
+from claude_view_pipeline.integrity import CHECKS
 from claude_view_pipeline.synth import generate
 
 from helpers import REPO

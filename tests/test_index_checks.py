@@ -11,7 +11,8 @@ from assets.index import index_assets
 from assets.resources import IndexSettings
 from assets.index import partition_keys_from_tags
 from checks.index_checks import index_checks
-from checks.schemas import CHECKS, CHECKS_BY_NAME, run_check, validate
+from claude_view_pipeline.integrity import CHECKS, CHECKS_BY_NAME, run_check
+from claude_view_pipeline.integrity.schemas import validate
 from claude_view_pipeline.store import connect, migrate
 
 from helpers import FIXTURES

@@ -1,29 +1,18 @@
-"""The pandera (polars) schemas behind the integrity checks of catalog.py, and running a
-check on an index. No Dagster import: tests and tools run the checks on any index file;
-checks/index_checks.py turns each into a Dagster asset check."""
+"""The pandera (polars) schemas that declare what each integrity check (``__init__.py``)
+holds the rows to, and validating a frame against one. Imported only when a check has rows
+to judge; no Dagster import."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import duckdb
 import pandera.errors
 import pandera.polars as pa
 import polars as pl
 
 from claude_view_pipeline.sources import SOURCE_NAMES
 
-from .catalog import CHECKS, CHECKS_BY_NAME, TOKEN_COLUMNS, IndexCheck
+from . import CHECKS_BY_NAME, TOKEN_COLUMNS, CheckOutcome, IndexCheck
 
-__all__ = ["CHECKS", "CHECKS_BY_NAME", "CheckOutcome", "SCHEMAS", "run_check", "validate"]
-
-
-@dataclass
-class CheckOutcome:
-    passed: bool
-    rows_checked: int
-    failures: pl.DataFrame  # pandera's failure cases (column, check, failing value, row index)
-    failing_rows: pl.DataFrame  # the offending rows themselves
+__all__ = ["SCHEMAS", "validate"]
 
 
 def _frame_check(name: str, fn) -> pa.Check:
@@ -70,10 +59,3 @@ def validate(check: IndexCheck, frame: pl.DataFrame, sources: list[str] | None =
         rows = sorted({i for i in cases["index"].to_list() if i is not None})
         return CheckOutcome(False, frame.height, cases, frame[rows])
     return CheckOutcome(True, frame.height, frame.head(0), frame.head(0))
-
-
-def run_check(check: IndexCheck, con: duckdb.DuckDBPyConnection, run_id: str = "", sources: list[str] | None = None) -> CheckOutcome:
-    """Read the check's frame from the index and validate it."""
-    params = [run_id] * check.query.count("$run_id")
-    frame = con.sql(check.query.replace("$run_id", "?"), params=params or None).pl()
-    return validate(check, frame, sources)
