@@ -62,8 +62,7 @@ def session_files(context: dg.AssetExecutionContext, index: IndexSettings) -> dg
     for source in _sources(context, index):
         report = pipeline.stage_session_files(source, index.roots(source), index.resolved_db_path(), index.staging(), run_id=context.run.run_id)
         context.log.info(f"[{source.value}] {report.files_scanned} files: {report.new} new, {report.changed} changed, {report.missing} missing")
-        values = {k: dg.MetadataValue.text(", ".join(v)) if isinstance(v, list) else v for k, v in report.as_metadata().items()}
-        metadata.update(_keyed(context, source, values))
+        metadata.update(_keyed(context, source, report.as_metadata()))
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -91,18 +90,7 @@ def parsed_sessions(context: dg.AssetExecutionContext, config: ParseConfig, inde
         )
         for name, rejected in r.rejected.items():
             context.log.warning(f"[{source.value}] {rejected} file(s) rejected: {name}")
-        values = {
-            "files_parsed": r.files_parsed,
-            "sessions": r.sessions,
-            "messages": r.messages,
-            "files_rejected": sum(r.rejected.values()),
-            "lines_malformed": r.lines_malformed,
-            "parse_ms_p50": r.parse_ms_p50,
-            "parse_ms_p95": r.parse_ms_p95,
-            "rejected_by_reason": dg.MetadataValue.json(r.rejected),
-            "unknown_types": dg.MetadataValue.json(r.unknown_types),
-        }
-        metadata.update(_keyed(context, source, values))
+        metadata.update(_keyed(context, source, r.as_metadata()))
     return dg.MaterializeResult(metadata=metadata)
 
 @dg.asset(
@@ -124,16 +112,7 @@ def session_index(context: dg.AssetExecutionContext, index: IndexSettings) -> dg
             source, index.staging(), index.resolved_db_path(), run_id=context.run.run_id,
             live=context.run.tags.get("claude_view/trigger") == "sensor",
         )
-        values = {
-            "sessions_written": r.write.sessions_written,
-            "messages_written": r.write.messages_written,
-            "sessions_in_index": r.sessions_in_index,
-            "messages_in_index": r.messages_in_index,
-            "files_missing": r.write.files_missing,
-            "duplicate_ids_rejected": r.write.duplicates_rejected,
-            "total_tokens": r.tokens["total"],
-        }
-        metadata.update(_keyed(context, source, values))
+        metadata.update(_keyed(context, source, r.as_metadata()))
     return dg.MaterializeResult(metadata=metadata)
 
 index_assets = [session_files, parsed_sessions, session_index]

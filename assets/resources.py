@@ -8,7 +8,7 @@ from typing import Optional
 
 import dagster as dg
 
-from claude_view_pipeline.config import Settings, codex_roots_for_dir, enable_flag
+from claude_view_pipeline.config import Settings, enable_flag
 from claude_view_pipeline.sources import Source, parse_source
 from claude_view_pipeline.staging import StagingArea
 
@@ -39,11 +39,7 @@ class IndexSettings(dg.ConfigurableResource):
         return StagingArea.beside(self.resolved_db_path())
 
     def roots(self, source: Source) -> list[Path]:
-        if source is Source.CLAUDE and self.claude_dir:
-            return [Path(self.claude_dir).expanduser()]
-        if source is Source.CODEX and self.codex_dir:
-            return codex_roots_for_dir(Path(self.codex_dir).expanduser())
-        return self.settings().roots[source]
+        return self.settings().roots_for(source, self.claude_dir, self.codex_dir)
 
     def checked_source(self, partition_key: str) -> Source:
         """The partition's source, refusing unknown or disabled ones before any work

@@ -9,17 +9,9 @@ import dagster as dg
 
 from assets.index import partition_keys_from_tags, session_index
 from assets.resources import IndexSettings
+from claude_view_pipeline.dagster_events import check_result_metadata
 from claude_view_pipeline.integrity import CHECKS, run_check
 from claude_view_pipeline.store import connect
-
-MAX_ROWS_SHOWN = 20
-
-
-def _markdown(frame) -> str:
-    cols = frame.columns
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.iter_rows()]
-    return "\n".join(lines)
 
 
 @dg.multi_asset_check(
@@ -31,13 +23,8 @@ def index_integrity_checks(context: dg.AssetCheckExecutionContext, index: IndexS
     try:
         for check in CHECKS:
             outcome = run_check(check, con, run_id=context.run.run_id, sources=sources)
-            metadata: dict = {"rows_checked": outcome.rows_checked}
-            if not outcome.passed:
-                metadata["failing_rows"] = outcome.failing_rows.height
-                metadata["failing_rows_sample"] = dg.MetadataValue.md(_markdown(outcome.failing_rows.head(MAX_ROWS_SHOWN)))
-                metadata["failure_cases"] = dg.MetadataValue.md(_markdown(outcome.failures.head(MAX_ROWS_SHOWN)))
             yield dg.AssetCheckResult(asset_key=session_index.key, check_name=check.name, passed=outcome.passed,
-                                      severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
+                                      severity=dg.AssetCheckSeverity.ERROR, metadata=check_result_metadata(outcome))
     finally:
         con.close()
 

@@ -1,7 +1,9 @@
-"""``claude-view-pipeline``: the command-line face of the pipeline (DESIGN.md "CLI").
+"""``claude-view-pipeline``: the command-line face of the pipeline.
 
-``index`` runs the same Dagster asset job the UI runs, in process. Arguments are checked
-before Dagster is even imported, so a bad ``--sources`` costs nothing and writes nothing.
+``index`` runs the same stage functions and integrity checks as the Dagster assets, directly
+(no Dagster run, no Dagster import); with DAGSTER_HOME set, a run that changed the index is
+recorded in that Dagster instance so the UI shows it. ``usage`` brings the index up to date
+the same way before it answers. Arguments are checked before any work.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def _build_parser() -> argparse.ArgumentParser:
                     help="Prometheus textfile to write after the run (default: $CLAUDE_VIEW_METRICS_FILE, else <db dir>/claude_view_pipeline.prom)")
     ix.add_argument("--log-format", choices=("human", "json"), help="events on stderr as text or JSON lines (default: $CLAUDE_VIEW_LOG_FORMAT, else human)")
     ix.add_argument("--verbose", "-v", action="store_true", help="log every file, not only rejections and malformed lines")
+    ix.add_argument("--debug", action="store_true", help="show the full traceback when the run fails")
     ix.add_argument(
         "--demo-if-empty",
         action="store_true",
@@ -47,6 +50,9 @@ def _build_parser() -> argparse.ArgumentParser:
     us.add_argument("--timezone", help="IANA zone the days are cut in (default: the machine's)")
     us.add_argument("--json", action="store_true", help="print JSON rows")
     us.add_argument("--plot", type=Path, help="also write a PNG chart of daily tokens by source and cost")
+    us.add_argument("--no-refresh", action="store_true",
+                    help="answer from the index as it is (default: index new and changed session files first)")
+    us.add_argument("--debug", action="store_true", help="show the full traceback when the refresh fails")
     rp = sub.add_parser("report", parents=[db], help="the verification report (K1): parse success, unknown events, idempotency, drift")
     rp.add_argument("--out", type=Path, help="also write the markdown to this file (e.g. docs/testing/verification-report.md)")
     rp.add_argument("--json", action="store_true", help="print JSON instead of markdown")
@@ -93,7 +99,13 @@ def cmd_usage(args: argparse.Namespace) -> int:
         tz = usage.checked_timezone(args.timezone) if args.timezone else usage.local_timezone()
     except (UnknownSourceError, ValueError) as exc:
         return _fail(str(exc))
-    db = _existing_db(args)
+    if args.no_refresh:
+        db = _existing_db(args)
+    else:
+        db = _db_path(args)
+        failed = _refresh(db, sources, debug=args.debug)
+        if failed is not None:
+            return failed
     calls = usage.calls(db, tz, [s.value for s in sources] if sources else None)
     table = usage.rollup(calls, args.period, tz, args.since, args.until)
     if args.plot:
@@ -266,17 +278,9 @@ def cmd_index(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if not args.json:
         print(f"indexing {', '.join(s.value for s in sources)} into {db_path}", file=sys.stderr)
-    from .runner import run_index_job  # imports Dagster: only now that the arguments are good
-
-    outcome = run_index_job(
-        sources,
-        db_path=db_path,
-        claude_dir=claude_dir,
-        codex_dir=codex_dir,
-        full=args.full,
-        show_progress=not args.json,
-    )
-    summary = outcome["summary"]
+    roots = {s: settings.roots_for(s, claude_dir, codex_dir) for s in sources}
+    run = _run_index(sources, db_path, roots, full=args.full, progress=not args.json)
+    summary = run.summary()
     summary["demo"] = demo
     if db_path.exists():
         from .metrics import default_textfile, write_textfile
@@ -289,9 +293,67 @@ def cmd_index(args: argparse.Namespace) -> int:
         from .report import format_summary
 
         print(format_summary(summary))
-        if outcome["error"]:
-            print(f"run failed: {outcome['error']}", file=sys.stderr)
-    return 0 if outcome["success"] else 1
+    _report_failure(run, args.debug)
+    return 0 if run.success else 1
+
+
+def _run_index(sources: list[Source], db_path: Path, roots: dict, full: bool = False, progress: bool = False):
+    """One index run (indexing.run_index), recorded in the Dagster instance when DAGSTER_HOME
+    is set and the run changed the index (a run that changed nothing adds no event)."""
+    from .indexing import run_index
+
+    run = run_index(sources, db_path, roots, full=full, progress=_print_progress if progress and sys.stderr.isatty() else None)
+    if os.environ.get("DAGSTER_HOME") and (run.changed or not run.success) and run.sources:
+        from .dagster_events import record_run
+
+        record_run(run)
+    return run
+
+
+def _print_progress(source: Source, done: int, total: int) -> None:
+    sys.stderr.write(f"\r  [{source.value}] parsing {done}/{total} files")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _report_failure(run, debug: bool) -> None:
+    if run.error:
+        if debug and run.error_traceback:
+            print(run.error_traceback, file=sys.stderr, end="")
+        print(f"claude-view-pipeline: run failed: {run.error}", file=sys.stderr)
+    failed = sorted(name for name, c in run.checks.items() if not c.passed)
+    if failed:
+        print(f"claude-view-pipeline: integrity check(s) failed: {', '.join(failed)}", file=sys.stderr)
+
+
+def _refresh(db: Path, requested: list[Source] | None, debug: bool = False) -> int | None:
+    """Bring the index up to date before a read: every enabled source (of those asked for),
+    rescanned from the roots it was last indexed from (else the configured ones). Returns an
+    exit status when the refresh failed, else None."""
+    from .store import connect
+    from .store.writer import recorded_roots
+
+    settings = Settings.from_env()
+    sources = [s for s in settings.enabled_sources() if requested is None or s in requested]
+    if not sources:
+        return None
+    roots = {s: settings.roots[s] for s in sources}
+    if db.exists():
+        con = connect(db, read_only=True)
+        try:
+            for s in sources:
+                roots[s] = [Path(r) for r in (recorded_roots(con, s) or roots[s])]
+        finally:
+            con.close()
+    run = _run_index(sources, db, roots)
+    if not run.success:
+        _report_failure(run, debug)
+        return 1
+    parsed = sum(r.parse.files_parsed for r in run.sources.values())
+    if parsed:
+        print(f"(indexed {parsed} new or changed session file(s) first)", file=sys.stderr)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -111,5 +111,14 @@ class Settings:
             enabled={s: parse_flag(enable_flag(s), env.get(enable_flag(s)), True) for s in ALL_SOURCES},
         )
 
+    def roots_for(self, source: Source, claude_dir: Path | None = None, codex_dir: Path | None = None) -> list[Path]:
+        """A source's roots: an explicit directory (a CLI flag, a resource field) over the
+        environment's."""
+        if source is Source.CLAUDE and claude_dir:
+            return [Path(claude_dir).expanduser()]
+        if source is Source.CODEX and codex_dir:
+            return codex_roots_for_dir(Path(codex_dir).expanduser())
+        return self.roots[source]
+
     def enabled_sources(self) -> list[Source]:
         return [s for s in ALL_SOURCES if self.enabled.get(s, True)]

@@ -58,7 +58,7 @@ class DiscoveryReport:
     roots: list[str]
 
     def as_metadata(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "source"}
+        return {k: (", ".join(v) if k == "roots" else v) for k, v in self.__dict__.items() if k != "source"}
 
 
 @dataclass
@@ -75,6 +75,22 @@ class ParseReport:
     parse_ms_p95: float = 0.0
     unknown_types: dict[str, int] = field(default_factory=dict)
 
+    def as_metadata(self) -> dict:
+        return {
+            "files_parsed": self.files_parsed,
+            "sessions": self.sessions,
+            "messages": self.messages,
+            "files_rejected": sum(self.rejected.values()),
+            "lines_malformed": self.lines_malformed,
+            "parse_ms_p50": self.parse_ms_p50,
+            "parse_ms_p95": self.parse_ms_p95,
+            "rejected_by_reason": self.rejected,
+            "unknown_types": self.unknown_types,
+        }
+
+
+TOKEN_KEYS = ("input_tokens", "cache_read_tokens", "cache_creation_tokens", "output_tokens", "reasoning_tokens", "total_tokens")
+
 
 @dataclass
 class IndexReport:
@@ -83,7 +99,19 @@ class IndexReport:
     write: WriteSummary
     sessions_in_index: int
     messages_in_index: int
-    tokens: dict[str, int]
+    tokens: dict[str, int]  # TOKEN_KEYS -> the source's total in the index
+    rejected: dict[str, dict]  # reason -> {"files": n, "examples": up to 3 paths}, files this run rejected
+
+    def as_metadata(self) -> dict:
+        return {
+            "sessions_written": self.write.sessions_written,
+            "messages_written": self.write.messages_written,
+            "sessions_in_index": self.sessions_in_index,
+            "messages_in_index": self.messages_in_index,
+            "files_missing": self.write.files_missing,
+            "duplicate_ids_rejected": self.write.duplicates_rejected,
+            "total_tokens": self.tokens["total_tokens"],
+        }
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -119,6 +147,8 @@ def _new_run_id() -> str:
 
 
 def stage_session_files(source: Source, roots: list[Path], db_path: Path, staging: StagingArea, run_id: str | None = None) -> DiscoveryReport:
+    # absolute, so the index names the same file the same way from any working directory
+    roots = [Path(os.path.abspath(r)) for r in roots]
     files = discover(source, roots)
     known: dict[str, tuple[int, int]] = {}
     if Path(db_path).exists():
@@ -139,7 +169,7 @@ def stage_session_files(source: Source, roots: list[Path], db_path: Path, stagin
         missing=sum(1 for p in known if p not in present),
         roots=[str(r) for r in roots],
     )
-    staging.write(source, "files", run_id or _new_run_id(), {"files": files_table(files, changed)}, {"source": source.value, **report.as_metadata()})
+    staging.write(source, "files", run_id or _new_run_id(), {"files": files_table(files, changed)}, {"source": source.value, **{k: v for k, v in report.__dict__.items() if k != "source"}})
     pause_point("after_discovery")
     return report
 
@@ -331,22 +361,28 @@ def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_
         messages_parquet=parts_glob(parsed_dir, "messages"),
         file_results_parquet=table_path(parsed_dir, "file_results"),
         metrics=_metrics(files_dir, parsed_dir, live=live),
+        roots=read_manifest(files_dir)["roots"],
     )
     con = connect(db_path)
     try:
         summary = write_partition(con, w)
         pause_point("after_commit")
-        n_sessions, n_messages = con.execute(
-            "SELECT (SELECT count(*) FROM sessions WHERE source = $s), (SELECT count(*) FROM messages WHERE source = $s)",
-            {"s": source.value},
-        ).fetchone()
-        tok = con.execute(
-            "SELECT coalesce(sum(input_tokens),0), coalesce(sum(cache_read_tokens),0), coalesce(sum(cache_creation_tokens),0),"
-            " coalesce(sum(output_tokens),0), coalesce(sum(total_tokens),0) FROM sessions WHERE source = ?",
-            [source.value],
-        ).fetchone()
+        src = {"s": source.value}
+        n_sessions, n_messages, *tok = con.execute(
+            "SELECT count(*), (SELECT count(*) FROM messages WHERE source = $s), "
+            + ", ".join(f"coalesce(sum({k}), 0)" for k in TOKEN_KEYS) + " FROM sessions WHERE source = $s",
+            src,
+        ).fetchall()[0]
+        rejected = {
+            reason: {"files": n, "examples": examples}
+            for reason, n, examples in con.execute(
+                "SELECT reason, count(*), list(path ORDER BY path)[1:3] FROM indexed_files"
+                " WHERE source = $s AND run_id = $r AND status = 'rejected' GROUP BY reason ORDER BY reason",
+                {**src, "r": run_id},
+            ).fetchall()
+        } if summary.changed else {}
     finally:
         con.close()
     staging.prune(source, keep={files_dir, parsed_dir})
-    tokens = dict(zip(("input", "cache_read", "cache_creation", "output", "total"), (int(t) for t in tok)))
-    return IndexReport(source, run_id, summary, n_sessions, n_messages, tokens)
+    tokens = dict(zip(TOKEN_KEYS, (int(t) for t in tok)))
+    return IndexReport(source, run_id, summary, n_sessions, n_messages, tokens, rejected)

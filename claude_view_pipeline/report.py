@@ -1,54 +1,11 @@
-"""What one index run did, per source: read back from the staged manifests and the index."""
+"""How a run and the index are shown: the index summary text, and what the index holds per source."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .sources import Source
-from .staging import StagingArea, read_manifest
 from .store import connect
 
-TOKEN_KEYS = ("input_tokens", "cache_read_tokens", "cache_creation_tokens", "output_tokens", "reasoning_tokens", "total_tokens")
-
-
-def run_summary(db_path: Path, sources: list[Source], run_id: str) -> dict:
-    staging = StagingArea.beside(db_path)
-    out: dict = {"db_path": str(db_path), "run_id": run_id, "sources": {}}
-    con = connect(db_path, read_only=True)
-    try:
-        for source in sources:
-            s = source.value
-            files = read_manifest(staging.find(source, "files", run_id))
-            parsed = read_manifest(staging.find(source, "parsed", run_id))
-            sessions, messages, *tokens = con.execute(
-                "SELECT count(*), (SELECT count(*) FROM messages WHERE source = $s), "
-                + ", ".join(f"coalesce(sum({k}), 0)" for k in TOKEN_KEYS)
-                + " FROM sessions WHERE source = $s",
-                {"s": s},
-            ).fetchone()
-            rejected: dict[str, dict] = {}
-            for reason, n, examples in con.execute(
-                "SELECT reason, count(*), list(path ORDER BY path)[1:3] FROM indexed_files"
-                " WHERE source = $s AND run_id = $r AND status = 'rejected' GROUP BY reason ORDER BY reason",
-                {"s": s, "r": run_id},
-            ).fetchall():
-                rejected[reason] = {"files": n, "examples": examples}
-            out["sources"][s] = {
-                "files_scanned": files["files_scanned"],
-                "files_new": files["new"],
-                "files_changed": files["changed"],
-                "files_unchanged": files["unchanged"],
-                "files_missing": files["missing"],
-                "files_parsed": parsed["files_parsed"],
-                "lines_malformed": parsed["lines_malformed"],
-                "files_rejected": rejected,
-                "sessions": sessions,
-                "messages": messages,
-                "tokens": dict(zip(TOKEN_KEYS, (int(t) for t in tokens))),
-            }
-    finally:
-        con.close()
-    return out
 
 
 def format_summary(summary: dict) -> str:

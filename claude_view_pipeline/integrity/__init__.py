@@ -110,3 +110,25 @@ def run_check(check: IndexCheck, con: "duckdb.DuckDBPyConnection", run_id: str =
     outcome = validate(check, con.sql(sql, params=params or None).pl(), sources)
     outcome.rows_checked = rows_checked
     return outcome
+
+
+MAX_ROWS_SHOWN = 20
+MARKDOWN_KEYS = ("failing_rows_sample", "failure_cases")  # metadata values that are markdown tables
+
+
+def _markdown(frame) -> str:
+    cols = frame.columns
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join(lines)
+
+
+def outcome_metadata(outcome: CheckOutcome) -> dict:
+    """What a check result shows: rows checked and, on failure, the offending rows (the
+    values under MARKDOWN_KEYS are markdown tables)."""
+    metadata: dict = {"rows_checked": outcome.rows_checked}
+    if not outcome.passed:
+        metadata["failing_rows"] = outcome.failing_rows.height
+        metadata["failing_rows_sample"] = _markdown(outcome.failing_rows.head(MAX_ROWS_SHOWN))
+        metadata["failure_cases"] = _markdown(outcome.failures.head(MAX_ROWS_SHOWN))
+    return metadata

@@ -32,6 +32,7 @@ class PartitionWrite:
     messages_parquet: Path | str
     file_results_parquet: Path  # outcome of every file parsed in this run (pass 2)
     metrics: list[tuple[str, str, str, float]] = field(default_factory=list)  # (stage, result, metric, value)
+    roots: list[str] = field(default_factory=list)  # where the files were discovered (source_roots)
 
 
 @dataclass
@@ -42,6 +43,7 @@ class WriteSummary:
     duplicates_rejected: int
     superseded: int
     files_missing: int
+    changed: bool = True  # False: nothing was parsed and no file appeared, vanished or moved root
 
 
 def _literal(text: str) -> str:
@@ -77,9 +79,21 @@ def _nothing_changed(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> Write
         """,
         {"src": src},
     ).fetchone()
-    if changed_missing:
+    if changed_missing or _recorded_roots(con, w.source) != w.roots:
         return None
-    return WriteSummary(0, 0, in_index, 0, 0, missing)
+    return WriteSummary(0, 0, in_index, 0, 0, missing, changed=False)
+
+
+def _recorded_roots(con: duckdb.DuckDBPyConnection, source: Source) -> list[str] | None:
+    row = con.execute("SELECT roots FROM source_roots WHERE source = ?", [source.value]).fetchall()
+    return list(row[0][0]) if row else None
+
+
+def recorded_roots(con: duckdb.DuckDBPyConnection, source: Source) -> list[str] | None:
+    """The roots a source was last indexed from, or None (never indexed, or an index older
+    than schema v5)."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    return _recorded_roots(con, source) if "source_roots" in tables else None
 
 
 def pq_rows(path: Path) -> int:
@@ -213,6 +227,7 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
             """,
             {"src": src},
         )
+        con.execute("INSERT OR REPLACE INTO source_roots VALUES ($src, $roots, now())", {"src": src, "roots": w.roots})
         _record_metrics(con, w)
         dup_new, dup_old = con.execute(
             "SELECT count(*) FILTER (WHERE origin = 'new'), count(*) FILTER (WHERE origin = 'old') FROM id_clash"

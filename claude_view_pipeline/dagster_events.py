@@ -1,0 +1,42 @@
+"""Recording a CLI index run in a Dagster instance (``$DAGSTER_HOME``), so the UI shows what
+the command line did: one materialization per asset and source partition, the integrity
+check results, and the daily_usage refresh, as runless events (Dagster records asset events
+made outside a run).
+
+The one core module that imports Dagster, and only when called: the CLI imports it when
+DAGSTER_HOME is set and the run changed something.
+"""
+
+from __future__ import annotations
+
+from .indexing import IndexRun
+from .integrity import MARKDOWN_KEYS, CheckOutcome, outcome_metadata
+
+TRIGGER_TAG = "claude_view/trigger"
+
+
+def check_result_metadata(outcome: CheckOutcome) -> dict:
+    """A check outcome's metadata with its tables as Dagster markdown (asset checks use it too)."""
+    import dagster as dg
+
+    return {k: dg.MetadataValue.md(v) if k in MARKDOWN_KEYS else v for k, v in outcome_metadata(outcome).items()}
+
+
+def record_run(run: IndexRun) -> None:
+    import dagster as dg
+
+    tags = {TRIGGER_TAG: "cli", "claude_view/run_id": run.run_id}
+    with dg.DagsterInstance.get() as instance:
+        for source, r in run.sources.items():
+            for key, metadata in (("session_files", r.discovery.as_metadata()),
+                                  ("parsed_sessions", r.parse.as_metadata()),
+                                  ("session_index", r.index.as_metadata())):
+                instance.report_runless_asset_event(
+                    dg.AssetMaterialization(asset_key=key, partition=source.value, metadata=metadata, tags=tags))
+        for name, outcome in run.checks.items():
+            instance.report_runless_asset_event(dg.AssetCheckEvaluation(
+                asset_key=dg.AssetKey("session_index"), check_name=name, passed=outcome.passed,
+                metadata=check_result_metadata(outcome), severity=dg.AssetCheckSeverity.ERROR))
+        if run.daily_usage_rows is not None:
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(asset_key="daily_usage", metadata={"rows": run.daily_usage_rows}, tags=tags))

@@ -1,0 +1,131 @@
+"""One index run without Dagster: the three stages, the integrity checks and the daily usage
+rollup, for the chosen sources, exactly as the Dagster job runs them (the assets call the
+same stage functions, the asset checks the same checks). The CLI runs this; no Dagster is
+imported, so a run that finds nothing changed costs a scan of the roots and two small reads
+of the index.
+"""
+
+from __future__ import annotations
+
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .integrity import CHECKS, CheckOutcome, run_check
+from .pipeline import (
+    DiscoveryReport,
+    IndexReport,
+    ParseReport,
+    Progress,
+    load_session_index,
+    stage_parsed_sessions,
+    stage_session_files,
+)
+from .sources import Source
+from .staging import StagingArea
+from .store import connect
+
+
+@dataclass
+class SourceRun:
+    discovery: DiscoveryReport
+    parse: ParseReport
+    index: IndexReport
+
+
+@dataclass
+class IndexRun:
+    """What one run did: per source, each stage's report; the checks; the error if it failed."""
+
+    run_id: str
+    db_path: Path
+    sources: dict[Source, SourceRun] = field(default_factory=dict)
+    checks: dict[str, CheckOutcome] = field(default_factory=dict)
+    error: str | None = None
+    error_traceback: str | None = None  # shown by the CLI with --debug only
+    daily_usage_rows: int | None = None  # rows written to daily_usage, None when not refreshed
+
+    @property
+    def success(self) -> bool:
+        return self.error is None and all(c.passed for c in self.checks.values())
+
+    @property
+    def changed(self) -> bool:
+        """Did the run write anything (a parsed file, a file that appeared or vanished)?"""
+        return any(r.index.write.changed for r in self.sources.values())
+
+    def summary(self) -> dict:
+        """The run as the CLI prints it (``index --json``)."""
+        out: dict = {"db_path": str(self.db_path), "run_id": self.run_id, "sources": {}}
+        for source, r in self.sources.items():
+            d, p, i = r.discovery, r.parse, r.index
+            out["sources"][source.value] = {
+                "files_scanned": d.files_scanned,
+                "files_new": d.new,
+                "files_changed": d.changed,
+                "files_unchanged": d.unchanged,
+                "files_missing": d.missing,
+                "files_parsed": p.files_parsed,
+                "lines_malformed": p.lines_malformed,
+                "files_rejected": i.rejected,
+                "sessions": i.sessions_in_index,
+                "messages": i.messages_in_index,
+                "tokens": dict(i.tokens),
+            }
+        out["checks"] = {name: c.passed for name, c in self.checks.items()}
+        out["success"] = self.success
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+def run_checks(db_path: Path, run_id: str, sources: list[Source]) -> dict[str, CheckOutcome]:
+    """Every integrity check on the index after a run (what the Dagster asset checks run)."""
+    con = connect(db_path, read_only=True)
+    try:
+        return {c.name: run_check(c, con, run_id=run_id, sources=[s.value for s in sources]) for c in CHECKS}
+    finally:
+        con.close()
+
+
+def refresh_daily_usage(db_path: Path, timezone: str | None = None) -> int:
+    """Rebuild the daily_usage table from the index (what the daily_usage asset does)."""
+    from . import usage
+
+    tz = usage.checked_timezone(timezone) if timezone else usage.local_timezone()
+    daily = usage.rollup(usage.calls(db_path, tz), "daily", tz)
+    usage.write_daily_usage(db_path, daily)
+    return daily.height
+
+
+def run_index(
+    sources: list[Source],
+    db_path: Path,
+    roots: dict[Source, list[Path]],
+    full: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> IndexRun:
+    """Index the chosen sources into db_path, one source after the other (one writer), then
+    check the index and, when anything changed, bring daily_usage up to date. A failure
+    stops the run and is reported in ``error`` (the index keeps its last committed state)."""
+    run = IndexRun(new_run_id(), db_path)
+    staging = StagingArea.beside(db_path)
+    try:
+        for source in sources:
+            discovery = stage_session_files(source, roots[source], db_path, staging, run_id=run.run_id)
+            parse = stage_parsed_sessions(source, staging, full=full, workers=workers, progress=progress, run_id=run.run_id)
+            index = load_session_index(source, staging, db_path, run_id=run.run_id)
+            run.sources[source] = SourceRun(discovery, parse, index)
+        run.checks = run_checks(db_path, run.run_id, sources)
+        if run.changed and run.success:
+            run.daily_usage_rows = refresh_daily_usage(db_path)
+    except Exception as exc:  # noqa: BLE001 - reported to the caller as the run's error
+        run.error = str(exc) or type(exc).__name__
+        run.error_traceback = traceback.format_exc()
+    return run
