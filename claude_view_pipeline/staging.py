@@ -234,4 +234,6 @@ def parts_glob(stage_dir: Path, name: str) -> str:
 
 
 def read_table(stage_dir: Path, name: str) -> pa.Table:
-    return pq.read_table(table_path(stage_dir, name))
+    # ParquetFile, not pq.read_table: the latter loads pyarrow's dataset layer (~0.15 s a process)
+    with pq.ParquetFile(table_path(stage_dir, name)) as f:
+        return f.read()

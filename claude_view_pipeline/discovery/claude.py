@@ -4,6 +4,7 @@ old style ``projects/<enc>/agent-<id>.jsonl`` and new style
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -17,5 +18,5 @@ def _accept(dirpath: str, name: str) -> bool:
 
 def find_files(root: Path) -> Iterator[SessionFile]:
     for path, st in walk_jsonl(root, _accept):
-        kind = "subagent" if Path(path).name.startswith("agent-") else "main"
+        kind = "subagent" if os.path.basename(path).startswith("agent-") else "main"
         yield SessionFile(Source.CLAUDE, path, st.st_size, st.st_mtime_ns, kind)
