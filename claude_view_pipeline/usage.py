@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -69,27 +68,32 @@ class _Price:
     components: dict[str, object] = field(default_factory=dict)
 
     @staticmethod
-    def _rate(value: object, request_input: int) -> Decimal:
+    def _rate(value: object, request_input: pl.Expr) -> pl.Expr:
         if value is None:
-            return Decimal(0)
+            return pl.lit(0.0)
         tiers = getattr(value, "tiers", None)
         if tiers is None:
-            return Decimal(value)
-        rate = Decimal(value.base)
-        for tier in tiers:
-            if request_input > tier.start:
-                rate = Decimal(tier.price)
+            return pl.lit(float(value))
+        rate = pl.lit(float(value.base))
+        for tier in tiers:  # a later tier that applies wins
+            rate = pl.when(request_input > tier.start).then(pl.lit(float(tier.price))).otherwise(rate)
         return rate
 
-    def cost(self, inp: int, cache_read: int, cache_write: int, out: int) -> float:
+    def cost_expr(self, inp: pl.Expr, cache_read: pl.Expr, cache_write: pl.Expr, out: pl.Expr) -> pl.Expr:
+        """The cost of each call (row) in USD, as a polars expression over its token columns."""
         request_input = inp + cache_read + cache_write
-        total = (
-            inp * self._rate(self.components.get("input_mtok"), request_input)
-            + cache_read * self._rate(self.components.get("cache_read_mtok") or self.components.get("input_mtok"), request_input)
-            + cache_write * self._rate(self.components.get("cache_write_mtok") or self.components.get("input_mtok"), request_input)
-            + out * self._rate(self.components.get("output_mtok"), request_input)
-        )
-        return float(total / Decimal(1_000_000))
+        c = self.components
+        return (
+            inp * self._rate(c.get("input_mtok"), request_input)
+            + cache_read * self._rate(c.get("cache_read_mtok") or c.get("input_mtok"), request_input)
+            + cache_write * self._rate(c.get("cache_write_mtok") or c.get("input_mtok"), request_input)
+            + out * self._rate(c.get("output_mtok"), request_input)
+        ) / 1_000_000
+
+    def cost(self, inp: int, cache_read: int, cache_write: int, out: int) -> float:
+        """The cost of one call (the same expression on a one-row frame)."""
+        row = pl.DataFrame({"i": [inp], "r": [cache_read], "w": [cache_write], "o": [out]}, schema={k: pl.Int64 for k in "irwo"})
+        return row.select(self.cost_expr(pl.col("i"), pl.col("r"), pl.col("w"), pl.col("o"))).item()
 
 
 def _price_for(source: str, model: str | None) -> _Price | None:
@@ -126,15 +130,14 @@ def calls(db_path: Path, timezone: str, sources: list[str] | None = None) -> pl.
         ).pl()
     finally:
         con.close()
-    prices: dict[tuple[str, str | None], _Price | None] = {}
-    costs = []
-    for row in frame.select("source", "model", "input_tokens", "cache_read_tokens", "cache_creation_tokens", "output_tokens").iter_rows():
-        key = (row[0], row[1])
-        if key not in prices:
-            prices[key] = _price_for(*key)
-        price = prices[key]
-        costs.append(None if price is None else price.cost(row[2], row[3], row[4], row[5]))
-    return frame.with_columns(pl.Series("cost_usd", costs, dtype=pl.Float64))
+    # one price lookup per (source, model), then every call's cost in one vectorised pass
+    cost = pl.lit(None, dtype=pl.Float64)
+    tokens = [pl.col(c) for c in TOKEN_COLUMNS[:4]]
+    for source, model in frame.select("source", "model").unique().iter_rows():
+        price = _price_for(source, model)
+        if price is not None:
+            cost = pl.when((pl.col("source") == source) & (pl.col("model") == model)).then(price.cost_expr(*tokens)).otherwise(cost)
+    return frame.with_columns(cost.cast(pl.Float64).alias("cost_usd"))
 
 
 def rollup(frame: pl.DataFrame, period: str, timezone: str, since: date | None = None, until: date | None = None) -> pl.DataFrame:
