@@ -1,5 +1,6 @@
 """Parser rules of FORMATS.md on small hand-written sessions; expected values derived by hand."""
 
+import os
 from collections import Counter
 from datetime import datetime, timezone
 
@@ -7,7 +8,7 @@ from claude_view_pipeline.aggregate import summarize
 from claude_view_pipeline.parsers import parse_file
 from claude_view_pipeline.sources import Source
 
-from helpers import write_jsonl
+from helpers import FIXTURES, write_jsonl
 
 
 def ts(sec: int) -> str:
@@ -159,3 +160,33 @@ def test_wrong_source_is_rejected_both_ways(tmp_path):
 def test_unreadable_file_is_an_io_error(tmp_path):
     r = parse_file(Source.CLAUDE, str(tmp_path / "gone.jsonl"))
     assert r.rejection == "io_error" and "FileNotFoundError" in r.detail
+
+
+def test_a_byte_order_mark_and_crlf_line_ends_change_nothing(tmp_path):
+    # the same session written with a UTF-8 BOM before its first line and CRLF line ends
+    plain = FIXTURES / "claude" / "minimal.jsonl"
+    odd = tmp_path / "minimal.jsonl"
+    odd.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes().replace(b"\n", b"\r\n"))
+    a, b = parse_file(Source.CLAUDE, str(plain)), parse_file(Source.CLAUDE, str(odd))
+    assert (b.lines_ok, b.lines_malformed) == (a.lines_ok, 0)
+    s, t = a.sessions[0], b.sessions[0]
+    assert (t.started_at, t.ended_at) == (s.started_at, s.ended_at)
+    assert [(m.role, m.kind, m.text) for m in t.messages] == [(m.role, m.kind, m.text) for m in s.messages]
+    assert t.messages[0].text == s.messages[0].text and s.messages[0].kind == "prompt"
+
+
+def test_invalid_utf8_costs_only_its_own_line(tmp_path):
+    plain = FIXTURES / "codex" / "minimal.jsonl"
+    lines = plain.read_bytes().splitlines(keepends=True)
+    odd = tmp_path / "rollout-2026-01-01T00-00-00-odd.jsonl"
+    odd.write_bytes(lines[0] + b'{"bad": "\xff\xfe"}\n' + b"".join(lines[1:]))
+    a, b = parse_file(Source.CODEX, str(plain)), parse_file(Source.CODEX, str(odd))
+    assert (b.rejection, b.lines_ok, b.lines_malformed) == (None, a.lines_ok, 1)
+    assert len(b.sessions[0].messages) == len(a.sessions[0].messages)
+
+
+def test_a_fifo_in_place_of_a_session_file_is_an_io_error_not_a_hang(tmp_path):
+    fifo = tmp_path / "stuck.jsonl"
+    os.mkfifo(fifo)
+    result = parse_file(Source.CLAUDE, str(fifo))
+    assert result.rejection == "io_error" and "not a regular file" in result.detail

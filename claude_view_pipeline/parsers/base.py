@@ -3,6 +3,8 @@ and the one place where a session's counts and token totals are derived from its
 
 from __future__ import annotations
 
+import os
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -106,16 +108,36 @@ class FileParse:
 # --- helpers shared by the source parsers -------------------------------------------------
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def open_regular(path: str):
+    """Open a session file for reading without ever blocking: a path that was swapped for a
+    FIFO (or another special file) after discovery is an OSError, not a hang."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"not a regular file: {path}")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def iter_json_lines(path: str, result: FileParse) -> Iterator[tuple[int, dict]]:
     """Stream (line_no, object) from a JSONL file, one line at a time (bounded memory).
 
-    A line that is not a JSON object is counted as malformed and skipped; a final line with
-    no newline that does not parse is a live file's unfinished write, counted apart.
+    A line that is not a JSON object (invalid UTF-8 included) is counted as malformed and
+    skipped; a final line with no newline that does not parse is a live file's unfinished
+    write, counted apart. A UTF-8 byte-order mark before the first line is not part of it;
+    CRLF line ends are line ends.
     """
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         line_no = 0
         for raw in fh:
             line_no += 1
+            if line_no == 1 and raw.startswith(_BOM):
+                raw = raw[len(_BOM):]
             if not raw.strip():
                 continue
             try:
