@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .integrity import CHECKS, CheckOutcome, run_check
+from .parse_worker import WorkerPool
 from .pipeline import (
     DiscoveryReport,
     IndexReport,
     ParseReport,
     Progress,
+    default_workers,
     load_session_index,
     stage_parsed_sessions,
     stage_session_files,
@@ -117,11 +119,12 @@ def run_index(
     run = IndexRun(new_run_id(), db_path)
     staging = StagingArea.beside(db_path)
     try:
-        for source in sources:
-            discovery = stage_session_files(source, roots[source], db_path, staging, run_id=run.run_id)
-            parse = stage_parsed_sessions(source, staging, full=full, workers=workers, progress=progress, run_id=run.run_id)
-            index = load_session_index(source, staging, db_path, run_id=run.run_id)
-            run.sources[source] = SourceRun(discovery, parse, index)
+        with WorkerPool(workers or default_workers()) as pool:  # started only if a source needs it
+            for source in sources:
+                discovery = stage_session_files(source, roots[source], db_path, staging, run_id=run.run_id)
+                parse = stage_parsed_sessions(source, staging, full=full, progress=progress, run_id=run.run_id, pool=pool)
+                index = load_session_index(source, staging, db_path, run_id=run.run_id)
+                run.sources[source] = SourceRun(discovery, parse, index)
         run.checks = run_checks(db_path, run.run_id, sources)
         if run.changed and run.success:
             run.daily_usage_rows = refresh_daily_usage(db_path)

@@ -11,9 +11,8 @@ import os
 import statistics
 import uuid
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
@@ -23,13 +22,12 @@ import pyarrow as pa
 from .discovery import SessionFile, discover
 from .faults import pause_point
 from .logs import log_event
-from .parsers import parse_file
+from .parse_worker import WorkerPool, parse_chunk
 from .parsers.base import REJECT_DUPLICATE_SESSION
 from .sources import Source
 from .staging import (
     StagingArea,
     files_table,
-    parsed_tables,
     parts_glob,
     read_manifest,
     read_table,
@@ -177,29 +175,22 @@ def stage_session_files(source: Source, roots: list[Path], db_path: Path, stagin
 # --- pass 2 -------------------------------------------------------------------------------
 
 
-def _parse_chunk(source_value: str, files: list[tuple[str, int, int, str]], out_dir: str, part: int) -> pa.Table:
-    """Worker entry point: parse a chunk of files, write its sessions and messages as
-    Parquet parts into out_dir, and hand back only the (small) per-file outcomes, so no
-    process ever holds the whole batch's messages."""
-    source = Source(source_value)
-    pairs = [(SessionFile(source, p, s, m, k), parse_file(source, p)) for p, s, m, k in files]
-    sessions, messages, results = parsed_tables(pairs)
-    write_parquet(sessions, Path(out_dir) / f"sessions-{part:05d}.parquet")
-    write_parquet(messages, Path(out_dir) / f"messages-{part:05d}.parquet")
-    return results
-
-
 def _chunks(items: list, n: int) -> list[list]:
     size = max(1, -(-len(items) // n))
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def default_workers() -> int:
+    return int(os.environ.get("CLAUDE_VIEW_WORKERS", "0")) or (os.cpu_count() or 1)
+
+
 def parse_files(source: Source, files: list[SessionFile], out_dir: Path, workers: int | None = None,
-                progress: Progress | None = None) -> pa.Table:
+                progress: Progress | None = None, pool: WorkerPool | None = None) -> pa.Table:
     """Parse files into Parquet parts (sessions-NNNNN, messages-NNNNN) in out_dir, in parallel
-    for large inputs; returns every file's outcome, duplicates of one session marked."""
+    for large inputs (in ``pool`` when given, else in workers started for this call);
+    returns every file's outcome, duplicates of one session marked."""
     if workers is None:
-        workers = int(os.environ.get("CLAUDE_VIEW_WORKERS", "0")) or (os.cpu_count() or 1)
+        workers = pool.workers if pool else default_workers()
     total_bytes = sum(f.size for f in files)
     use_pool = workers > 1 and (total_bytes >= POOL_MIN_BYTES or len(files) >= POOL_MIN_FILES)
     jobs = [(f.path, f.size, f.mtime_ns, f.kind) for f in files]
@@ -207,16 +198,15 @@ def parse_files(source: Source, files: list[SessionFile], out_dir: Path, workers
     if not use_pool:
         step = max(1, len(jobs) // 20)
         for part, i in enumerate(range(0, len(jobs), step)):
-            results.append(_parse_chunk(source.value, jobs[i : i + step], str(out_dir), part))
+            results.append(parse_chunk(source.value, jobs[i : i + step], str(out_dir), part))
             pause_point("mid_parse")
             if progress:
                 progress(source, min(i + step, len(jobs)), len(jobs))
     else:
-        # spawn, not fork: the caller may be a threaded Dagster process
         chunks = _chunks(jobs, workers * 8)
         done = 0
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            outcomes = pool.map(_parse_chunk, [source.value] * len(chunks), chunks, [str(out_dir)] * len(chunks), range(len(chunks)))
+        with (nullcontext(pool) if pool else WorkerPool(workers)) as running:
+            outcomes = running.executor().map(parse_chunk, [source.value] * len(chunks), chunks, [str(out_dir)] * len(chunks), range(len(chunks)))
             for chunk, table in zip(chunks, outcomes):
                 results.append(table)
                 pause_point("mid_parse")
@@ -224,7 +214,7 @@ def parse_files(source: Source, files: list[SessionFile], out_dir: Path, workers
                 if progress:
                     progress(source, done, len(jobs))
     if not results:  # nothing to parse: empty parts keep the load's globs valid
-        results.append(_parse_chunk(source.value, [], str(out_dir), 0))
+        results.append(parse_chunk(source.value, [], str(out_dir), 0))
     return _mark_duplicate_ids(pa.concat_tables(results))
 
 
@@ -262,13 +252,14 @@ def stage_parsed_sessions(
     workers: int | None = None,
     progress: Progress | None = None,
     run_id: str | None = None,
+    pool: WorkerPool | None = None,
 ) -> ParseReport:
     files_dir = staging.find(source, "files", run_id)
     listed = session_files_from_table(source, read_table(files_dir, "files"))
     todo = [f for f, changed in listed if full or changed]
     run_id = run_id or _new_run_id()
     out_dir = staging.begin(source, "parsed", run_id)
-    results = parse_files(source, todo, out_dir, workers=workers, progress=progress)
+    results = parse_files(source, todo, out_dir, workers=workers, progress=progress, pool=pool)
     res = results.to_pydict()
     _log_file_outcomes(source, res)
     rejected = Counter(r for r in res["reason"] if r)

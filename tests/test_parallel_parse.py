@@ -31,3 +31,21 @@ def test_pool_equals_sequential(tmp_path, monkeypatch):
         drop_timing = lambda t: t.drop_columns(["parse_ms"])  # noqa: E731
         assert drop_timing(sequential).equals(drop_timing(pooled))
         assert seen[-1] == (30, 30)
+
+
+def test_one_worker_pool_serves_every_source_of_a_run(tmp_path, monkeypatch):
+    from claude_view_pipeline.parse_worker import WorkerPool
+
+    generate(tmp_path, claude_sessions=12, codex_sessions=12, seed=5)
+    monkeypatch.setattr(pipeline, "POOL_MIN_FILES", 1)
+    with WorkerPool(2) as pool:
+        for source, root in ((Source.CLAUDE, tmp_path / "claude/projects"), (Source.CODEX, tmp_path / "codex/sessions")):
+            files = discover(source, [root])
+            one, two = tmp_path / f"{source.value}-seq", tmp_path / f"{source.value}-pool"
+            one.mkdir()
+            two.mkdir()
+            pipeline.parse_files(source, files, one, workers=1)
+            pipeline.parse_files(source, files, two, pool=pool)
+            assert parts(two, "sessions").num_rows == 12
+            assert parts(one, "messages").equals(parts(two, "messages"))
+    assert pool._executor is None  # the workers end with the run
