@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from claude_view_pipeline.pipeline import percentile
-from claude_view_pipeline.synth import generate
+from benchmarks.synth import generate
 
 from .devserver import dagster_dev, wait_for
 

@@ -26,7 +26,8 @@ from .pipeline import (
 )
 from .sources import Source
 from .staging import StagingArea
-from .store import connect
+from .store import connect, migrate
+from .store.db import held_open
 
 
 @dataclass
@@ -119,15 +120,17 @@ def run_index(
     run = IndexRun(new_run_id(), db_path)
     staging = StagingArea.beside(db_path)
     try:
-        with WorkerPool(workers or default_workers()) as pool:  # started only if a source needs it
+        # one open database for the whole run; workers started only if a source needs them
+        with held_open(db_path) as con, WorkerPool(workers or default_workers()) as pool:
+            migrate(con)  # the schema exists from the start: a run killed later leaves a sound, empty index
             for source in sources:
                 discovery = stage_session_files(source, roots[source], db_path, staging, run_id=run.run_id)
                 parse = stage_parsed_sessions(source, staging, full=full, progress=progress, run_id=run.run_id, pool=pool)
                 index = load_session_index(source, staging, db_path, run_id=run.run_id)
                 run.sources[source] = SourceRun(discovery, parse, index)
-        run.checks = run_checks(db_path, run.run_id, sources)
-        if run.changed and run.success:
-            run.daily_usage_rows = refresh_daily_usage(db_path)
+            run.checks = run_checks(db_path, run.run_id, sources)
+            if run.changed and run.success:
+                run.daily_usage_rows = refresh_daily_usage(db_path)
     except Exception as exc:  # noqa: BLE001 - reported to the caller as the run's error
         run.error = str(exc) or type(exc).__name__
         run.error_traceback = traceback.format_exc()

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import claude_view_pipeline
-from claude_view_pipeline.synth import generate
+from benchmarks.synth import generate
 
 from helpers import FIXTURES, REPO
 

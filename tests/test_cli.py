@@ -5,7 +5,7 @@ import json
 import duckdb
 import pytest
 
-from claude_view_pipeline.synth import generate
+from benchmarks.synth import generate
 
 from helpers import CORPUS, FIXTURES, requires_corpus, run_cli
 

@@ -13,7 +13,7 @@ from assets.resources import IndexSettings
 from assets.sensors import evaluate
 from claude_view_pipeline.config import ConfigError, Settings
 from claude_view_pipeline.sources import Source
-from claude_view_pipeline.synth import generate
+from benchmarks.synth import generate
 
 from helpers import run_cli
 

@@ -11,7 +11,7 @@ import duckdb
 from claude_view_pipeline.integrity import CHECKS, run_check
 from claude_view_pipeline.store import connect, migrate
 from claude_view_pipeline.store.migrate import available_migrations
-from claude_view_pipeline.synth import generate
+from benchmarks.synth import generate
 
 from helpers import run_cli
 

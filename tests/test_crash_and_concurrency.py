@@ -14,7 +14,7 @@ import pytest
 from claude_view_pipeline.integrity import CHECKS, run_check
 from claude_view_pipeline.config import environ_without_settings
 from claude_view_pipeline.faults import POINTS
-from claude_view_pipeline.synth import generate
+from benchmarks.synth import generate
 
 from helpers import REPO, run_cli
 

@@ -15,7 +15,7 @@ from assets.index import index_assets
 from assets.resources import IndexSettings
 from checks.index_checks import index_checks
 from claude_view_pipeline.integrity import CHECKS
-from claude_view_pipeline.synth import generate
+from benchmarks.synth import generate
 
 from helpers import REPO
 

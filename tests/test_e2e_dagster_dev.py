@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks.devserver import dagster_dev as start_dagster_dev
 from benchmarks.devserver import wait_for
-from claude_view_pipeline.synth import generate
+from benchmarks.synth import generate
 
 from helpers import FIXTURES, REPO
 

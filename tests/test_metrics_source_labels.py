@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from claude_view_pipeline.synth import generate
+from benchmarks.synth import generate
 
 from helpers import run_cli
 

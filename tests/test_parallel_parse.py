@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 from claude_view_pipeline import pipeline
 from claude_view_pipeline.discovery import discover
 from claude_view_pipeline.sources import Source
-from claude_view_pipeline.synth import generate
+from benchmarks.synth import generate
 
 
 def parts(out_dir, name):

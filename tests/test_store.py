@@ -14,7 +14,7 @@ from claude_view_pipeline.staging import StagingArea
 from claude_view_pipeline.store import connect, migrate
 from claude_view_pipeline.store.migrate import available_migrations
 from claude_view_pipeline.store.writer import SourceScopeError
-from claude_view_pipeline.synth import generate
+from benchmarks.synth import generate
 
 
 @pytest.fixture

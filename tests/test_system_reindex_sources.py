@@ -10,7 +10,7 @@ import pytest
 
 from assets.definitions import defs
 from assets.resources import IndexSettings
-from claude_view_pipeline.synth import generate
+from benchmarks.synth import generate
 
 from helpers import run_cli
 

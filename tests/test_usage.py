@@ -18,8 +18,8 @@ from assets.index import index_assets
 from assets.resources import IndexSettings
 from assets.usage import daily_usage
 from claude_view_pipeline import usage
-from claude_view_pipeline.bench import find_ccusage
-from claude_view_pipeline.synth import generate
+from benchmarks.bench import find_ccusage
+from benchmarks.synth import generate
 
 from helpers import FIXTURES, run_cli
 

@@ -13,7 +13,7 @@ from assets.verification import verification_report
 from claude_view_pipeline import pipeline
 from claude_view_pipeline.sources import Source
 from claude_view_pipeline.staging import StagingArea
-from claude_view_pipeline.synth import generate
+from benchmarks.synth import generate
 from claude_view_pipeline.verification import build_report, psi, wilson_interval
 
 from helpers import run_cli

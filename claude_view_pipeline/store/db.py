@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -36,8 +37,31 @@ def _is_lock_conflict(exc: Exception) -> bool:
     return "lock" in text and ("conflicting" in text or "could not set lock" in text)
 
 
+# index files a run keeps open (held_open): connect() reuses the open database
+_HELD: dict[str, duckdb.DuckDBPyConnection] = {}
+
+
+@contextmanager
+def held_open(db_path: Path | str):
+    """Keep one read-write connection to the index open for the length of a run, so every
+    connect() to it in this process reuses the open database (opening the file costs ~20 ms
+    each time) and read-only requests are served by it (DuckDB allows one configuration per
+    file and process)."""
+    key = os.path.abspath(db_path)
+    con = connect(db_path)
+    _HELD[key] = con
+    try:
+        yield con
+    finally:
+        _HELD.pop(key, None)
+        con.close()
+
+
 def connect(db_path: Path | str, read_only: bool = False, lock_timeout_s: float | None = None) -> duckdb.DuckDBPyConnection:
     path = Path(db_path)
+    held = _HELD.get(os.path.abspath(path))
+    if held is not None:
+        return held.cursor()
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     timeout = lock_timeout_from_env() if lock_timeout_s is None else lock_timeout_s

@@ -9,7 +9,7 @@ prompts and answers, injected ``<environment_context>``, repeated and null
 Ground truth is what the generator decided to write (prompts typed, calls made, tokens
 spent), not what a parser reads back, so tests can hold the parsers to it.
 
-    python -m claude_view_pipeline.synth OUT_DIR [--claude N] [--codex N] [--seed S]
+    python -m benchmarks.synth OUT_DIR [--claude N] [--codex N] [--seed S]
 """
 
 from __future__ import annotations
