@@ -11,11 +11,53 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .discovery import SessionFile
-from .parsers import parse_file
+from .parsers import STREAMING_PARSERS, parse_file
 from .sources import Source
-from .staging import parsed_tables, write_parquet
+from .staging import MESSAGES_SCHEMA, add_message_rows, new_message_columns, parsed_tables, write_parquet
+
+
+# A file at least this large streams its messages to Parquet while it is parsed (where its
+# source's parser can), so a file of any size is parsed in bounded memory.
+STREAM_MIN_BYTES = 32 * 1024 * 1024
+
+
+class MessageWriter:
+    """A parser's message sink that appends each batch to one Parquet file."""
+
+    def __init__(self, path: Path, file_path: str, source: Source):
+        self.path, self.file_path, self.source = path, file_path, source
+        self._writer: pq.ParquetWriter | None = None
+        self._written: dict[str, int] = {}  # session id -> messages written (the next ordinal)
+
+    def __call__(self, session_id: str, messages: list) -> None:
+        cols = new_message_columns()
+        start = self._written.get(session_id, 0)
+        add_message_rows(cols, self.file_path, session_id, self.source.value, messages, start=start)
+        self._written[session_id] = start + len(messages)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, MESSAGES_SCHEMA, compression="zstd")
+        self._writer.write_table(pa.table(cols, schema=MESSAGES_SCHEMA))
+
+    def close(self, keep: bool) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            if not keep:  # a file rejected half-way: none of its messages may load
+                self.path.unlink()
+
+
+def _parse(source: Source, path: str, size: int, out_dir: Path, part: int, i: int):
+    if size < STREAM_MIN_BYTES or source not in STREAMING_PARSERS:
+        return parse_file(source, path)
+    sink = MessageWriter(out_dir / f"messages-{part:05d}-{i:05d}.parquet", path, source)
+    result = None
+    try:
+        result = parse_file(source, path, sink=sink)
+        return result
+    finally:
+        sink.close(keep=result is not None and result.ok)
 
 
 def parse_chunk(source_value: str, files: list[tuple[str, int, int, str]], out_dir: str, part: int) -> pa.Table:
@@ -23,7 +65,7 @@ def parse_chunk(source_value: str, files: list[tuple[str, int, int, str]], out_d
     and hand back only the (small) per-file outcomes, so no process ever holds the whole
     batch's messages."""
     source = Source(source_value)
-    pairs = [(SessionFile(source, p, s, m, k), parse_file(source, p)) for p, s, m, k in files]
+    pairs = [(SessionFile(source, p, s, m, k), _parse(source, p, s, Path(out_dir), part, i)) for i, (p, s, m, k) in enumerate(files)]
     sessions, messages, results = parsed_tables(pairs)
     write_parquet(sessions, Path(out_dir) / f"sessions-{part:05d}.parquet")
     write_parquet(messages, Path(out_dir) / f"messages-{part:05d}.parquet")

@@ -90,11 +90,28 @@ def _unknown_json(counter) -> str | None:
     return orjson.dumps(dict(sorted(counter.items()))).decode() if counter else None
 
 
+def new_message_columns() -> dict[str, list]:
+    return {f.name: [] for f in MESSAGES_SCHEMA}
+
+
+def add_message_rows(cols: dict[str, list], file_path: str, session_id: str, source: str, messages: list, start: int = 0) -> None:
+    """Append a session's messages (the ones from ordinal ``start`` on) to staging columns."""
+    n = len(messages)
+    cols["file_path"].extend([file_path] * n)
+    cols["session_id"].extend([session_id] * n)
+    cols["source"].extend([source] * n)
+    cols["ordinal"].extend(range(start, start + n))
+    cols["role"].extend(m.role for m in messages)
+    cols["kind"].extend(m.kind for m in messages)
+    for name in _MESSAGE_FIELDS:
+        cols[name].extend(getattr(m, name) for m in messages)
+
+
 def parsed_tables(results: list[tuple[SessionFile | None, FileParse]]) -> tuple[pa.Table, pa.Table, pa.Table]:
     """(sessions, messages, file_results) for a batch of parsed files. Without a SessionFile
     (a file parsed outside discovery) the fingerprint columns are left empty."""
     s_cols: dict[str, list] = {f.name: [] for f in SESSIONS_SCHEMA}
-    m_cols: dict[str, list] = {f.name: [] for f in MESSAGES_SCHEMA}
+    m_cols = new_message_columns()
     r_cols: dict[str, list] = {f.name: [] for f in FILE_RESULTS_SCHEMA}
     for sf, fp in results:
         for s in fp.sessions:
@@ -111,15 +128,7 @@ def parsed_tables(results: list[tuple[SessionFile | None, FileParse]]) -> tuple[
             }
             for k, v in row.items():
                 s_cols[k].append(v)
-            n = len(s.messages)
-            m_cols["file_path"].extend([s.file_path] * n)
-            m_cols["session_id"].extend([sid] * n)
-            m_cols["source"].extend([s.source.value] * n)
-            m_cols["ordinal"].extend(range(n))
-            m_cols["role"].extend(m.role for m in s.messages)
-            m_cols["kind"].extend(m.kind for m in s.messages)
-            for name in _MESSAGE_FIELDS:
-                m_cols[name].extend(getattr(m, name) for m in s.messages)
+            add_message_rows(m_cols, s.file_path, sid, s.source.value, s.messages, start=s.streamed_messages)
         row = {
             "path": fp.path, "kind": sf.kind if sf else None, "size": sf.size if sf else None,
             "mtime_ns": sf.mtime_ns if sf else None,
@@ -127,7 +136,7 @@ def parsed_tables(results: list[tuple[SessionFile | None, FileParse]]) -> tuple[
             "session_ids": [s.id for s in fp.sessions], "lines_ok": fp.lines_ok,
             "lines_malformed": fp.lines_malformed, "lines_incomplete_tail": fp.lines_incomplete_tail,
             "unknown_types": _unknown_json(fp.unknown_types), "parse_ms": fp.parse_ms,
-            "messages": sum(len(x.messages) for x in fp.sessions),
+            "messages": sum(x.message_count for x in fp.sessions),
         }
         for k, v in row.items():
             r_cols[k].append(v)

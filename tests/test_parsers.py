@@ -190,3 +190,18 @@ def test_a_fifo_in_place_of_a_session_file_is_an_io_error_not_a_hang(tmp_path):
     os.mkfifo(fifo)
     result = parse_file(Source.CLAUDE, str(fifo))
     assert result.rejection == "io_error" and "not a regular file" in result.detail
+
+
+def test_streamed_codex_messages_equal_the_whole_parse(monkeypatch):
+    # every Codex fixture (forks, compaction, legacy formats, prompt mirrors), batches of 2
+    from dataclasses import asdict
+
+    from claude_view_pipeline.parsers import codex
+
+    monkeypatch.setattr(codex, "FLUSH_EVERY", 2)
+    for path in sorted((FIXTURES / "codex").glob("*.jsonl")):
+        whole = parse_file(Source.CODEX, str(path))
+        got = []
+        streamed = parse_file(Source.CODEX, str(path), sink=lambda sid, ms: got.extend((sid, asdict(m)) for m in ms))
+        assert got == [(s.id, asdict(m)) for s in whole.sessions for m in s.messages], path.name
+        assert [(s.id, s.messages, s.message_count) for s in streamed.sessions] == [(s.id, [], len(s.messages)) for s in whole.sessions]

@@ -71,6 +71,11 @@ class Session:
     git_branch: str | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    streamed_messages: int = 0  # messages handed to a sink while parsing (not in ``messages``)
+
+    @property
+    def message_count(self) -> int:
+        return len(self.messages) + self.streamed_messages
 
     @property
     def id(self) -> str:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Callable
+
+import orjson
 
 from ..sources import Source, canonical_id
 from .base import (
@@ -24,6 +27,7 @@ from .base import (
     as_int,
     iter_json_lines,
     json_text,
+    open_regular,
     parse_timestamp,
 )
 from .sniff import sniff_line
@@ -124,6 +128,7 @@ class _State:
         self.pending_output: Message | None = None  # latest model output not yet given usage
         self.user_events = 0
         self.item_prompts: list[Message] = []
+        self.streamed = 0  # messages already handed to a sink
         self.own_lines = 0
         self.foreign_lines = 0
         # a fork/spawned child replays its parent's history after its own session_meta;
@@ -299,11 +304,71 @@ def _session_meta(st: _State, meta: dict, ts: datetime | None) -> None:
         st.replay_until = max(anchors).replace(microsecond=0) + timedelta(seconds=1) if anchors else None
 
 
-def parse_file(path: str) -> FileParse:
+def _envelope(line: dict) -> tuple[str | None, dict | None]:
+    """(line type, payload) of a Codex line in any of its formats; (None, None) for the brief
+    format's bookkeeping lines, which carry nothing."""
+    if "payload" in line:
+        return _text_or_none(line.get("type")), (line["payload"] if isinstance(line["payload"], dict) else {})
+    if "record_type" in line:  # brief format (b): flattened, tagged by record_type
+        rt = _text_or_none(line.get("record_type"))
+        if rt in ("state", "prev_session_meta"):
+            return None, None
+        return {"response": "response_item", "event": "event_msg", "session_meta": "session_meta"}.get(rt, rt), line
+    if line.get("type") is None:  # legacy bare SessionMeta first line
+        return "session_meta", line
+    return "response_item", line  # legacy bare ResponseItem
+
+
+def _has_user_message_events(path: str) -> bool:
+    """Whether the file holds a user_message event anywhere (then the response_item copies of
+    prompts are mirrors). A byte search; only lines that mention the name are decoded."""
+    with open_regular(path) as fh:
+        for raw in fh:
+            if b"user_message" not in raw:
+                continue
+            try:
+                line = orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(line, dict) and sniff_line(line) is Source.CODEX:
+                ltype, payload = _envelope(line)
+                if ltype == "event_msg" and payload.get("type") == "user_message":
+                    return True
+    return False
+
+
+# Where the parser hands finished messages when streaming: (session id, messages in order).
+MessageSink = Callable[[str, list[Message]], None]
+FLUSH_EVERY = 5000  # messages held before a batch goes to the sink
+
+
+def _flush(st: _State, sink: MessageSink, session_id: str, mirrors_dropped: bool, everything: bool = False) -> None:
+    """Hand the sink every message that can no longer change: all of them but the pending
+    model output (a later token_count may still attach its usage) and what follows it."""
+    cut = len(st.messages)
+    if st.pending_output is not None and not everything:
+        cut = next(i for i in range(len(st.messages) - 1, -1, -1) if st.messages[i] is st.pending_output)
+    batch, st.messages = st.messages[:cut], st.messages[cut:]
+    if mirrors_dropped and st.item_prompts:
+        drop = {id(m) for m in st.item_prompts}
+        batch = [m for m in batch if id(m) not in drop]
+        kept = {id(m) for m in st.messages}
+        st.item_prompts = [m for m in st.item_prompts if id(m) in kept]
+    if batch:
+        sink(session_id, batch)
+        st.streamed += len(batch)
+
+
+def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
+    """Parse one rollout. With a sink, finished messages go to it in batches while the file is
+    read, so a file of any size is parsed in bounded memory; the session returned then holds
+    only the messages' count (``streamed_messages``)."""
     result = FileParse(SOURCE, path)
     st = _State()
     span = TimeSpan()
     compacted_lines = 0
+    # streaming cannot wait for the end of the file to learn whether prompts have mirrors
+    mirrors_dropped = sink is not None and _has_user_message_events(path)
 
     for line_no, line in iter_json_lines(path, result):
         looks_like = sniff_line(line)
@@ -328,19 +393,12 @@ def parse_file(path: str) -> FileParse:
             st.replaying = False  # the child's own history starts here
             st.pending_output = None
 
-        if "payload" in line:
-            ltype = _text_or_none(line.get("type"))
-            payload = line["payload"] if isinstance(line["payload"], dict) else {}
-        elif "record_type" in line:  # brief format (b): flattened, tagged by record_type
-            rt = _text_or_none(line.get("record_type"))
-            ltype = {"response": "response_item", "event": "event_msg", "session_meta": "session_meta"}.get(rt, rt)
-            payload = line
-            if rt in ("state", "prev_session_meta"):
-                continue
-        elif line.get("type") is None:  # legacy bare SessionMeta first line
-            ltype, payload = "session_meta", line
-        else:  # legacy bare ResponseItem
-            ltype, payload = "response_item", line
+        ltype, payload = _envelope(line)
+        if ltype is None:
+            continue
+        if sink is not None and st.meta is not None and len(st.messages) >= FLUSH_EVERY:
+            # the session's id is settled once its first session_meta was read
+            _flush(st, sink, canonical_id(SOURCE, st.meta_id or _id_from_filename(path)), mirrors_dropped)
 
         if ltype == "session_meta":
             _session_meta(st, payload.get("meta") if isinstance(payload.get("meta"), dict) else payload, ts)
@@ -380,6 +438,8 @@ def parse_file(path: str) -> FileParse:
 
     meta = st.meta or {}
     source_session_id = st.meta_id or _id_from_filename(path)
+    if sink is not None:
+        _flush(st, sink, canonical_id(SOURCE, source_session_id), mirrors_dropped, everything=True)
     parent, relation = _lineage(meta)
     git = meta.get("git") if isinstance(meta.get("git"), dict) else {}
     src_field = meta.get("source")
@@ -389,6 +449,7 @@ def parse_file(path: str) -> FileParse:
         source_session_id,
         path,
         messages=st.messages,
+        streamed_messages=st.streamed,
         parent_session_id=parent,
         relation=relation,
         is_sidechain=relation == "subagent",
