@@ -11,7 +11,7 @@ from assets.index import index_assets
 from assets.resources import IndexSettings
 from assets.index import partition_keys_from_tags
 from checks.index_checks import index_checks
-from claude_view_pipeline.integrity import CHECKS, CHECKS_BY_NAME, run_check
+from claude_view_pipeline.integrity import CHECKS, CHECKS_BY_NAME, check_sql, run_check
 from claude_view_pipeline.integrity.schemas import validate
 from claude_view_pipeline.store import connect, migrate
 
@@ -67,6 +67,23 @@ def test_check_passes_on_a_good_index(tmp_path, check):
     outcome = run_check(check, con, run_id="r1", sources=["claude", "codex"])
     con.close()
     assert outcome.passed and outcome.rows_checked > 0
+
+
+@pytest.mark.parametrize("name", sorted(CORRUPTIONS))
+def test_each_checks_sql_rule_equals_its_pandera_schema(tmp_path, name):
+    """DuckDB narrows a check's rows to the offending ones and only those reach pandera: on
+    every corruption, the rows the SQL rule selects are exactly the rows pandera fails."""
+    sessions, messages, expected = CORRUPTIONS[name]
+    sources = ["claude"] if name == "partition_writes_own_source" else None
+    con = v1_index(tmp_path, (GOOD if name != "partition_writes_own_source" else GOOD[:1]) + sessions, messages)
+    check = CHECKS_BY_NAME[name]
+    rows_sql, rows_params = check_sql(check.rows, "r1", sources)
+    judged = validate(check, con.sql(rows_sql, params=rows_params).pl(), sources)
+    offending_sql, params = check_sql(check.offending, "r1", sources)
+    offending = con.sql(offending_sql, params=params).pl()
+    con.close()
+    key = next(c for c in ("id", "session_id", "row_id") if c in offending.columns)
+    assert sorted(offending[key].to_list()) == named_ids(judged) == sorted(expected)
 
 
 def test_duplicate_ids_fail_the_uniqueness_check():

@@ -1,16 +1,20 @@
-"""The index's integrity checks: name, description, and the query that reads the rows each
-one validates. Light to import (no pandera or polars): the pandera schemas that judge the
-rows are in ``schemas.py``, imported only when there are rows to judge.
+"""The index's integrity checks: name, description, the rows each one guards, and the SQL
+that narrows those rows to the ones breaking its rule. Light to import (no pandera or
+polars): the pandera schemas that declare and judge each rule are in ``schemas.py``,
+imported only when a check has offending rows to judge.
 
 A check costs what changed, not what the index holds:
-- a *row* check reads only the rows the run wrote (every row when no run is named);
+- a *row* check guards only the rows the run wrote (every row when no run is named);
 - an *invariant* (uniqueness, orphans, totals that must add up) is a SQL aggregate inside
-  DuckDB that returns only the offending rows, so a healthy index hands nothing to pandera.
+  DuckDB over the whole index;
+- either way DuckDB returns only the offending rows, so a healthy index hands nothing to
+  pandera (a test holds each SQL rule equal to its pandera schema on the rows it guards).
 The CLI and the Dagster asset checks run the same definitions (``run_check``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +25,8 @@ if TYPE_CHECKING:
 
 TOKEN_COLUMNS = ("input_tokens", "cache_read_tokens", "cache_creation_tokens", "output_tokens")
 
-# In row checks, $written selects the rows the run wrote (or every row when no run is named).
+# $written: the rows the run wrote (every row when no run is named); $run_id: the run;
+# $sources: the source partitions the run materialized
 WRITTEN = "$written"
 
 
@@ -29,62 +34,66 @@ WRITTEN = "$written"
 class IndexCheck:
     name: str
     description: str
-    table: str  # the table it guards: rows_checked counts its rows in scope
-    query: str  # the rows to validate; may use $written and $run_id
-    invariant: bool = False  # whole-index rule: the query returns only the offending rows
+    rows: str  # the rows it guards, as a query
+    offending: str  # the same rows, narrowed to those that break the rule
     blocking: bool = True  # a failure means corruption: stop downstream work
 
 
 _TOKENS = ", ".join(TOKEN_COLUMNS)
 _PARTS_SUM = " + ".join(TOKEN_COLUMNS)
+_SOURCES = "[" + ", ".join(f"'{s}'" for s in SOURCE_NAMES) + "]"
+_WRITTEN_ROWS = ("SELECT 'sessions' AS tbl, id AS row_id, source FROM sessions WHERE run_id = $run_id"
+                 " UNION ALL SELECT 'messages', session_id || '#' || ordinal, source FROM messages WHERE run_id = $run_id")
+_ORPHANS = ("SELECT m.session_id, count(*) AS messages, bool_or(s.id IS NOT NULL) AS session_exists"
+            " FROM messages m LEFT JOIN sessions s ON s.id = m.session_id GROUP BY m.session_id")
 
 CHECKS: tuple[IndexCheck, ...] = (
     IndexCheck("sessions_source_valid",
                "Every session's source is set and is one of: " + ", ".join(SOURCE_NAMES) + ".",
-               "sessions", f"SELECT id, source FROM sessions WHERE {WRITTEN}"),
+               f"SELECT id, source FROM sessions WHERE {WRITTEN}",
+               f"SELECT id, source FROM sessions WHERE {WRITTEN} AND NOT coalesce(list_contains({_SOURCES}, source), false)"),
     IndexCheck("sessions_source_session_id_present",
                "Every session has a source_session_id that is neither NULL nor blank.",
-               "sessions", f"SELECT id, source_session_id FROM sessions WHERE {WRITTEN}"),
+               f"SELECT id, source_session_id FROM sessions WHERE {WRITTEN}",
+               f"SELECT id, source_session_id FROM sessions WHERE {WRITTEN}"
+               " AND (source_session_id IS NULL OR regexp_matches(source_session_id, '^\\s*$'))"),
     IndexCheck("sessions_id_canonical",
                "Every session id equals source || ':' || source_session_id.",
-               "sessions", f"SELECT id, source, source_session_id FROM sessions WHERE {WRITTEN}"),
+               f"SELECT id, source, source_session_id FROM sessions WHERE {WRITTEN}",
+               f"SELECT id, source, source_session_id FROM sessions WHERE {WRITTEN}"
+               " AND (id IS NULL OR id IS DISTINCT FROM source || ':' || source_session_id)"),
     IndexCheck("sessions_id_unique",
                "No two sessions share an id.",
-               "sessions", "SELECT id FROM sessions WHERE id IN (SELECT id FROM sessions GROUP BY id HAVING count(*) > 1)",
-               invariant=True),
+               "SELECT id FROM sessions",
+               "SELECT id FROM sessions WHERE id IN (SELECT id FROM sessions GROUP BY id HAVING count(*) > 1)"),
     IndexCheck("sessions_source_session_id_unique",
                "No two sessions share (source, source_session_id).",
-               "sessions",
+               "SELECT id, source, source_session_id FROM sessions",
                "SELECT id, source, source_session_id FROM sessions WHERE (source, source_session_id) IN"
-               " (SELECT (source, source_session_id) FROM sessions GROUP BY ALL HAVING count(*) > 1)",
-               invariant=True),
+               " (SELECT (source, source_session_id) FROM sessions GROUP BY ALL HAVING count(*) > 1)"),
     IndexCheck("sessions_tokens_consistent",
                "Token columns are non-negative and, where all are known, total_tokens = input + cache_read + cache_creation + output.",
-               "sessions",
+               f"SELECT id, {_TOKENS}, total_tokens FROM sessions",
                f"SELECT id, {_TOKENS}, total_tokens FROM sessions"
-               f" WHERE least({_TOKENS}, total_tokens) < 0 OR total_tokens <> {_PARTS_SUM}",
-               invariant=True),
+               f" WHERE least({_TOKENS}, total_tokens) < 0 OR total_tokens <> {_PARTS_SUM}"),
     IndexCheck("messages_reference_sessions",
                "Every message's session_id is a session in the index (no orphaned messages).",
-               "messages",
-               "SELECT m.session_id, count(*) AS messages, false AS session_exists"
-               " FROM messages m ANTI JOIN sessions s ON s.id = m.session_id GROUP BY m.session_id",
-               invariant=True),
+               _ORPHANS,
+               f"SELECT * FROM ({_ORPHANS}) WHERE NOT session_exists"),
     IndexCheck("partition_writes_own_source",
                "Rows this run wrote to sessions and messages belong to the source partitions it materialized.",
-               "sessions",
-               "SELECT 'sessions' AS tbl, id AS row_id, source FROM sessions WHERE run_id = $run_id"
-               " UNION ALL SELECT 'messages', session_id || '#' || ordinal, source FROM messages WHERE run_id = $run_id"),
+               _WRITTEN_ROWS,
+               f"SELECT * FROM ({_WRITTEN_ROWS}) WHERE NOT coalesce(list_contains($sources, source), false)"),
 )
 CHECKS_BY_NAME = {c.name: c for c in CHECKS}
 
 
-def check_sql(check: IndexCheck, run_id: str = "") -> tuple[str, list]:
-    """The check's query with its scope filled in, and its parameters."""
-    sql = check.query.replace(WRITTEN, "run_id = $run_id" if run_id else "true")
-    params = [run_id] * sql.count("$run_id")
-    return sql.replace("$run_id", "?"), params
-
+def check_sql(query: str, run_id: str = "", sources: list[str] | None = None) -> tuple[str, list]:
+    """A check's query with its scope filled in, and its parameters (in order)."""
+    sql = query.replace(WRITTEN, "run_id = $run_id" if run_id else "true")
+    values = {"run_id": run_id, "sources": list(sources or [])}
+    params = [values[name] for name in re.findall(r"\$(run_id|sources)", sql)]
+    return sql.replace("$run_id", "?").replace("$sources", "?::VARCHAR[]"), params
 
 
 @dataclass
@@ -96,18 +105,18 @@ class CheckOutcome:
 
 
 def run_check(check: IndexCheck, con: "duckdb.DuckDBPyConnection", run_id: str = "", sources: list[str] | None = None) -> CheckOutcome:
-    """Run one check on an index: the rows the run wrote for a row check (every row without
-    a run id), only the offending rows for an invariant. Rows to judge go to the check's
-    pandera schema; with none, the check passes without loading pandera or polars."""
-    sql, params = check_sql(check, run_id)
+    """Run one check on an index. DuckDB counts the rows the check guards and returns the ones
+    breaking its rule; only those go to the check's pandera schema, so a healthy index never
+    loads pandera or polars."""
+    rows, rows_params = check_sql(check.rows, run_id, sources)
+    offending, params = check_sql(check.offending, run_id, sources)
     # fetchall, not fetchone: duckdb 2.0 keeps a partly fetched result open on the connection
-    in_query = con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]
-    rows_checked = con.execute(f"SELECT count(*) FROM {check.table}").fetchall()[0][0] if check.invariant else in_query
-    if in_query == 0:
+    rows_checked = con.execute(f"SELECT count(*) FROM ({rows})", rows_params).fetchall()[0][0]
+    if con.execute(f"SELECT count(*) FROM ({offending})", params).fetchall()[0][0] == 0:
         return CheckOutcome(True, rows_checked)
     from .schemas import validate
 
-    outcome = validate(check, con.sql(sql, params=params or None).pl(), sources)
+    outcome = validate(check, con.sql(offending, params=params).pl(), sources)
     outcome.rows_checked = rows_checked
     return outcome
 
