@@ -30,15 +30,13 @@ class UsageConfig(dg.Config):
 def daily_usage(config: UsageConfig, index: IndexSettings) -> dg.MaterializeResult:
     tz = usage.checked_timezone(config.timezone) if config.timezone else usage.local_timezone()
     db = index.resolved_db_path()
-    daily = usage.rollup(usage.calls(db, tz), "daily", tz)
-    usage.write_daily_usage(db, daily)
-    chart = usage.plot(daily, db.parent / "daily_usage.png") if daily.height else None
-    priced = daily.filter(daily["cost_usd"].is_not_null())
+    daily = usage.write_daily_usage(db, tz)
+    chart = usage.plot(daily, db.parent / "daily_usage.png") if daily else None
     return dg.MaterializeResult(metadata={
-        "rows": daily.height,
-        "days": daily["day"].n_unique() if daily.height else 0,
-        "total_tokens": int(daily["total_tokens"].sum()) if daily.height else 0,
-        "estimated_cost_usd": float(priced["cost_usd"].sum()) if priced.height else 0.0,
+        "rows": len(daily),
+        "days": len({r["day"] for r in daily}),
+        "total_tokens": sum(r["total_tokens"] for r in daily),
+        "estimated_cost_usd": float(sum(r["cost_usd"] for r in daily if r["cost_usd"] is not None)),
         "timezone": tz,
         "price_data_version": usage.price_data_version(),
         "unpriced_models": ", ".join(usage.unpriced_models(daily)) or "none",

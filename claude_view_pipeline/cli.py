@@ -106,24 +106,24 @@ def cmd_usage(args: argparse.Namespace) -> int:
         failed = _refresh(db, sources, debug=args.debug)
         if failed is not None:
             return failed
-    calls = usage.calls(db, tz, [s.value for s in sources] if sources else None)
-    table = usage.rollup(calls, args.period, tz, args.since, args.until)
+    chosen = [s.value for s in sources] if sources else None
+    rows = usage.rollup(db, args.period, tz, chosen, args.since, args.until)
     if args.plot:
-        usage.plot(usage.rollup(calls, "daily", tz, args.since, args.until), args.plot)
+        usage.plot(rows if args.period == "daily" else usage.rollup(db, "daily", tz, chosen, args.since, args.until), args.plot)
     if args.json:
-        print(json.dumps(table.to_dicts(), indent=1, default=str))
+        print(json.dumps(rows, indent=1, default=str))
         return 0
     key = {"daily": "day", "monthly": "month", "session": "session_id"}[args.period]
-    print(f"{args.period} usage in {tz} ({table['price_data_version'][0] if table.height else usage.price_data_version()})")
+    print(f"{args.period} usage in {tz} ({rows[0]['price_data_version'] if rows else usage.price_data_version()})")
     header = f"{key:<12} {'source':<7} {'model':<28} {'project':<16} {'sess':>5} {'calls':>6} {'input':>10} {'cache rd':>12} {'cache wr':>10} {'output':>10} {'total':>13} {'cost USD':>10}"
     print(header)
-    for r in table.iter_rows(named=True):
+    for r in rows:
         cost = "unpriced" if r["cost_usd"] is None else f"{r['cost_usd']:.2f}"
         print(f"{str(r[key])[:12]:<12} {r['source']:<7} {str(r['model'])[:28]:<28} {r['project'][:16]:<16} {r['sessions']:>5} {r['api_call_count']:>6} "
               f"{r['input_tokens']:>10,} {r['cache_read_tokens']:>12,} {r['cache_creation_tokens']:>10,} {r['output_tokens']:>10,} {r['total_tokens']:>13,} {cost:>10}")
-    total_cost = table.filter(table["cost_usd"].is_not_null())["cost_usd"].sum()
-    print(f"total: {table['total_tokens'].sum():,} tokens, {total_cost:.2f} USD estimated")
-    unpriced = usage.unpriced_models(table)
+    total_cost = sum(r["cost_usd"] for r in rows if r["cost_usd"] is not None)
+    print(f"total: {sum(r['total_tokens'] for r in rows):,} tokens, {total_cost:.2f} USD estimated")
+    unpriced = usage.unpriced_models(rows)
     if unpriced:
         print(f"unpriced (cost not estimated): {', '.join(unpriced)}")
     if args.plot:

@@ -101,9 +101,7 @@ def refresh_daily_usage(db_path: Path, timezone: str | None = None) -> int:
     from . import usage
 
     tz = usage.checked_timezone(timezone) if timezone else usage.local_timezone()
-    daily = usage.rollup(usage.calls(db_path, tz), "daily", tz)
-    usage.write_daily_usage(db_path, daily)
-    return daily.height
+    return len(usage.write_daily_usage(db_path, tz))
 
 
 def run_index(

@@ -6,6 +6,8 @@ model x project, from the per-call usage in ``messages``.
 - Cost comes from the ``genai-prices`` package (offline, versioned price data), per call,
   so a price tier (e.g. above 200K input tokens) applies to the calls that reach it. A model
   it cannot price gets NULL cost and is listed; it is never priced at zero.
+- Everything is computed inside DuckDB: genai-prices gives each model's price steps, a small
+  relation every call is joined to; Python sees only the grouped rows.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import polars as pl
+import duckdb
+import pyarrow as pa
 
 from .store import connect
 
 PROVIDERS = {"claude": "anthropic", "codex": "openai"}
-TOKEN_COLUMNS = ("input_tokens", "cache_read_tokens", "cache_creation_tokens", "output_tokens", "reasoning_tokens")
 PERIODS = ("daily", "monthly", "session")
 
 
@@ -60,40 +62,44 @@ def price_data_version() -> str:
     return f"genai-prices {version('genai-prices')}"
 
 
+def _tiers(value: object) -> list[dict]:
+    """A price component as (start, USD per million tokens) steps: the base from -1, then each
+    tier from its start (a call whose request input exceeds a start pays that step's price)."""
+    if value is None:
+        return []
+    tiers = getattr(value, "tiers", None)
+    if tiers is None:
+        return [{"start": -1, "price": float(value)}]
+    return [{"start": -1, "price": float(value.base)}] + [{"start": int(t.start), "price": float(t.price)} for t in tiers]
+
+
 @dataclass
 class _Price:
-    """USD per million tokens of one model, as genai-prices gives it: a number, or a base
-    with tiers chosen by the request's total input tokens (cliff pricing)."""
+    """One model's prices as genai-prices gives them, per component: a number, or a base with
+    tiers chosen by the request's total input tokens (cliff pricing)."""
 
     components: dict[str, object] = field(default_factory=dict)
 
-    @staticmethod
-    def _rate(value: object, request_input: pl.Expr) -> pl.Expr:
-        if value is None:
-            return pl.lit(0.0)
-        tiers = getattr(value, "tiers", None)
-        if tiers is None:
-            return pl.lit(float(value))
-        rate = pl.lit(float(value.base))
-        for tier in tiers:  # a later tier that applies wins
-            rate = pl.when(request_input > tier.start).then(pl.lit(float(tier.price))).otherwise(rate)
-        return rate
-
-    def cost_expr(self, inp: pl.Expr, cache_read: pl.Expr, cache_write: pl.Expr, out: pl.Expr) -> pl.Expr:
-        """The cost of each call (row) in USD, as a polars expression over its token columns."""
-        request_input = inp + cache_read + cache_write
+    def steps(self) -> dict[str, list[dict]]:
         c = self.components
-        return (
-            inp * self._rate(c.get("input_mtok"), request_input)
-            + cache_read * self._rate(c.get("cache_read_mtok") or c.get("input_mtok"), request_input)
-            + cache_write * self._rate(c.get("cache_write_mtok") or c.get("input_mtok"), request_input)
-            + out * self._rate(c.get("output_mtok"), request_input)
-        ) / 1_000_000
+        return {
+            "input": _tiers(c.get("input_mtok")),
+            "cache_read": _tiers(c.get("cache_read_mtok") or c.get("input_mtok")),
+            "cache_write": _tiers(c.get("cache_write_mtok") or c.get("input_mtok")),
+            "output": _tiers(c.get("output_mtok")),
+        }
 
     def cost(self, inp: int, cache_read: int, cache_write: int, out: int) -> float:
-        """The cost of one call (the same expression on a one-row frame)."""
-        row = pl.DataFrame({"i": [inp], "r": [cache_read], "w": [cache_write], "o": [out]}, schema={k: pl.Int64 for k in "irwo"})
-        return row.select(self.cost_expr(pl.col("i"), pl.col("r"), pl.col("w"), pl.col("o"))).item()
+        """The cost of one call: the SQL that prices every call, on a call of one."""
+        con = duckdb.connect()
+        try:
+            _register_prices(con, {("x", "m"): self})
+            con.execute("CREATE TEMP TABLE calls AS SELECT 'x' AS source, 'm' AS model, ?::BIGINT AS input_tokens,"
+                        " ?::BIGINT AS cache_read_tokens, ?::BIGINT AS cache_creation_tokens, ?::BIGINT AS output_tokens",
+                        [inp, cache_read, cache_write, out])
+            return con.execute(f"SELECT cost_usd FROM ({_COSTED.format(calls='calls')})").fetchall()[0][0]
+        finally:
+            con.close()
 
 
 def _price_for(source: str, model: str | None) -> _Price | None:
@@ -109,121 +115,152 @@ def _price_for(source: str, model: str | None) -> _Price | None:
     return _Price({k: getattr(mp, k, None) for k in ("input_mtok", "cache_read_mtok", "cache_write_mtok", "output_mtok")})
 
 
-def calls(db_path: Path, timezone: str, sources: list[str] | None = None) -> pl.DataFrame:
-    """One row per counted API call: day (in timezone), month, source, model, project,
-    session and its token columns."""
+_STEPS = pa.list_(pa.struct([("start", pa.int64()), ("price", pa.float64())]))
+
+
+def _register_prices(con: duckdb.DuckDBPyConnection, prices: dict[tuple[str, str], _Price | None]) -> None:
+    """The relation ``prices(source, model, input, cache_read, cache_write, output)``: each
+    component's price steps, for the models genai-prices knows."""
+    known = {k: p.steps() for k, p in prices.items() if p is not None}
+    con.register("prices", pa.table({
+        "source": pa.array([k[0] for k in known], pa.string()),
+        "model": pa.array([k[1] for k in known], pa.string()),
+        **{c: pa.array([s[c] for s in known.values()], _STEPS) for c in ("input", "cache_read", "cache_write", "output")},
+    }))
+    con.execute("CREATE OR REPLACE TEMP MACRO step_price(steps, x) AS"
+                " coalesce(list_filter(steps, lambda t: t.start < x)[-1].price, 0)")
+
+
+# every counted call (one row per model response that used tokens), in the connection's TimeZone
+_CALLS = """
+SELECT CAST(coalesce(m.usage_at, m."timestamp") AS DATE) AS day, m.source, m.model,
+       coalesce(s.project, '') AS project, m.session_id,
+       coalesce(m.input_tokens, 0) AS input_tokens, coalesce(m.cache_read_tokens, 0) AS cache_read_tokens,
+       coalesce(m.cache_creation_tokens, 0) AS cache_creation_tokens, coalesce(m.output_tokens, 0) AS output_tokens,
+       m.reasoning_tokens
+FROM messages m JOIN sessions s ON s.id = m.session_id
+WHERE m.api_call AND NOT m.inherited AND coalesce(m.usage_at, m."timestamp") IS NOT NULL
+  AND (? IS NULL OR list_contains(?::VARCHAR[], m.source))
+"""
+
+# each call priced by its model's steps; NULL for a model genai-prices cannot price
+_COSTED = """
+SELECT c.*, CASE WHEN p.source IS NOT NULL THEN (
+           c.input_tokens * step_price(p.input, r.request_input)
+         + c.cache_read_tokens * step_price(p.cache_read, r.request_input)
+         + c.cache_creation_tokens * step_price(p.cache_write, r.request_input)
+         + c.output_tokens * step_price(p.output, r.request_input)) / 1000000 END AS cost_usd
+FROM {calls} c
+CROSS JOIN LATERAL (SELECT c.input_tokens + c.cache_read_tokens + c.cache_creation_tokens AS request_input) r
+LEFT JOIN prices p ON p.source = c.source AND p.model = c.model
+"""
+
+_KEYS = {"daily": ("day", "day"), "monthly": ("month", "strftime(day, '%Y-%m')"), "session": ("session_id", "session_id")}
+
+
+def _rollup_sql(period: str) -> str:
+    if period not in _KEYS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    key, expr = _KEYS[period]
+    return f"""
+    SELECT {expr} AS {key}, source, model, project,
+           count(DISTINCT session_id) AS sessions, count(*) AS api_call_count,
+           sum(input_tokens)::BIGINT AS input_tokens, sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
+           sum(cache_creation_tokens)::BIGINT AS cache_creation_tokens, sum(output_tokens)::BIGINT AS output_tokens,
+           -- NULL for a source that does not report reasoning (Claude)
+           CASE WHEN bool_and(reasoning_tokens IS NULL) THEN NULL ELSE sum(reasoning_tokens)::BIGINT END AS reasoning_tokens,
+           sum(input_tokens + cache_read_tokens + cache_creation_tokens + output_tokens)::BIGINT AS total_tokens,
+           -- NULL when any call of the group is unpriced: never a partial sum shown as the cost
+           CASE WHEN bool_or(cost_usd IS NULL) THEN NULL ELSE sum(cost_usd) END AS cost_usd,
+           ?::VARCHAR AS timezone, ?::VARCHAR AS price_data_version
+    FROM costed
+    WHERE (?::DATE IS NULL OR day >= ?::DATE) AND (?::DATE IS NULL OR day <= ?::DATE)
+    GROUP BY ALL
+    ORDER BY {key} NULLS LAST, source NULLS LAST, model NULLS LAST, project NULLS LAST
+    """
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, timezone: str, sources: list[str] | None) -> None:
+    """Temp tables ``calls`` and ``costed`` (every counted call, priced) on this connection."""
+    con.execute(f"SET TimeZone = '{checked_timezone(timezone)}'")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE calls AS {_CALLS}", [sources, sources])
+    models = con.execute("SELECT DISTINCT source, model FROM calls").fetchall()
+    _register_prices(con, {(s, m): _price_for(s, m) for s, m in models})
+    con.execute(f"CREATE OR REPLACE TEMP TABLE costed AS {_COSTED.format(calls='calls')}")
+
+
+def _params(timezone: str, since: date | None, until: date | None) -> list:
+    return [timezone, price_data_version(), since, since, until, until]
+
+
+def _dicts(cursor) -> list[dict]:
+    cols = [d[0] for d in cursor.description]
+    return [dict(zip(cols, row)) for row in cursor.fetchall()]
+
+
+def rollup(db_path: Path, period: str, timezone: str, sources: list[str] | None = None,
+           since: date | None = None, until: date | None = None) -> list[dict]:
+    """Calls grouped by period ("daily", "monthly" or "session") x source x model x project,
+    computed inside DuckDB; one dict per row."""
+    sql = _rollup_sql(period)
     con = connect(db_path, read_only=True)
     try:
-        con.execute(f"SET TimeZone = '{checked_timezone(timezone)}'")
-        where = "AND m.source IN (SELECT unnest($sources))" if sources else ""
-        frame = con.sql(
-            f"""
-            SELECT CAST(coalesce(m.usage_at, m."timestamp") AS DATE) AS day, m.source, m.model,
-                   coalesce(s.project, '') AS project, m.session_id,
-                   coalesce(m.input_tokens, 0) AS input_tokens, coalesce(m.cache_read_tokens, 0) AS cache_read_tokens,
-                   coalesce(m.cache_creation_tokens, 0) AS cache_creation_tokens, coalesce(m.output_tokens, 0) AS output_tokens,
-                   m.reasoning_tokens
-            FROM messages m JOIN sessions s ON s.id = m.session_id
-            WHERE m.api_call AND NOT m.inherited AND coalesce(m.usage_at, m."timestamp") IS NOT NULL {where}
-            """,
-            params={"sources": sources} if sources else None,
-        ).pl()
+        _prepare(con, timezone, sources)
+        return _dicts(con.execute(sql, _params(timezone, since, until)))
     finally:
         con.close()
-    # one price lookup per (source, model), then every call's cost in one vectorised pass
-    cost = pl.lit(None, dtype=pl.Float64)
-    tokens = [pl.col(c) for c in TOKEN_COLUMNS[:4]]
-    for source, model in frame.select("source", "model").unique().iter_rows():
-        price = _price_for(source, model)
-        if price is not None:
-            cost = pl.when((pl.col("source") == source) & (pl.col("model") == model)).then(price.cost_expr(*tokens)).otherwise(cost)
-    return frame.with_columns(cost.cast(pl.Float64).alias("cost_usd"))
 
 
-def rollup(frame: pl.DataFrame, period: str, timezone: str, since: date | None = None, until: date | None = None) -> pl.DataFrame:
-    """Group calls by period ("daily", "monthly" or "session") x source x model x project."""
-    if since:
-        frame = frame.filter(pl.col("day") >= since)
-    if until:
-        frame = frame.filter(pl.col("day") <= until)
-    if period == "daily":
-        keys = ["day", "source", "model", "project"]
-    elif period == "monthly":
-        frame = frame.with_columns(pl.col("day").dt.strftime("%Y-%m").alias("month"))
-        keys = ["month", "source", "model", "project"]
-    elif period == "session":
-        keys = ["session_id", "source", "model", "project"]
-    else:
-        raise ValueError(f"period must be one of {', '.join(PERIODS)}")
-    out = (
-        frame.group_by(keys)
-        .agg(
-            pl.col("session_id").n_unique().alias("sessions"),
-            pl.len().alias("api_call_count"),
-            *[pl.col(c).sum() for c in TOKEN_COLUMNS[:4]],
-            # NULL for a source that does not report reasoning (Claude)
-            pl.when(pl.col("reasoning_tokens").is_null().all()).then(None).otherwise(pl.col("reasoning_tokens").sum()).alias("reasoning_tokens"),
-            # NULL when any call of the group is unpriced: never a partial sum shown as the cost
-            pl.when(pl.col("cost_usd").is_null().any()).then(None).otherwise(pl.col("cost_usd").sum()).alias("cost_usd"),
-        )
-        .with_columns(
-            (pl.col("input_tokens") + pl.col("cache_read_tokens") + pl.col("cache_creation_tokens") + pl.col("output_tokens")).alias("total_tokens"),
-            pl.lit(timezone).alias("timezone"),
-            pl.lit(price_data_version()).alias("price_data_version"),
-        )
-        .sort(keys, nulls_last=True)
-    )
-    cols = [*keys, "sessions", "api_call_count", *TOKEN_COLUMNS, "total_tokens", "cost_usd", "timezone", "price_data_version"]
-    return out.select(cols)
+def unpriced_models(rows: list[dict]) -> list[str]:
+    return sorted({f"{r['source']}:{r['model'] or '(unknown model)'}" for r in rows if r["cost_usd"] is None})
 
 
-def unpriced_models(frame: pl.DataFrame) -> list[str]:
-    return sorted({f"{s}:{m or '(unknown model)'}" for s, m in frame.filter(pl.col("cost_usd").is_null()).select("source", "model").iter_rows()})
-
-
-def write_daily_usage(db_path: Path, daily: pl.DataFrame) -> None:
-    """Replace the daily_usage table's rows, in one transaction."""
+def write_daily_usage(db_path: Path, timezone: str) -> list[dict]:
+    """Rebuild the daily_usage table from the index, in one transaction inside DuckDB, and
+    return its rows."""
     from .store import migrate
 
     con = connect(db_path)
     try:
         migrate(con)
-        con.register("new_daily_usage", daily.to_arrow())
+        _prepare(con, timezone, None)
         con.execute("BEGIN TRANSACTION")
         con.execute("DELETE FROM daily_usage")
-        con.execute("INSERT INTO daily_usage BY NAME SELECT * FROM new_daily_usage")
+        con.execute(f"INSERT INTO daily_usage BY NAME {_rollup_sql('daily')}", _params(timezone, None, None))
         con.execute("COMMIT")
+        return _dicts(con.execute("SELECT * FROM daily_usage ORDER BY day, source, model NULLS LAST, project NULLS LAST"))
     finally:
         con.close()
 
 
-def plot(daily: pl.DataFrame, path: Path, title: str = "Tokens per day by source, and estimated cost") -> Path:
+def plot(daily: list[dict], path: Path, title: str = "Tokens per day by source, and estimated cost") -> Path:
     """A PNG: stacked daily tokens by source (bars) and estimated cost (line)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    per_day = daily.group_by("day", "source").agg(pl.col("total_tokens").sum(), pl.col("cost_usd").sum()).sort("day")
-    days = sorted(per_day["day"].unique().to_list())
+    tokens: dict[tuple, int] = {}
+    cost: dict = {}
+    for r in daily:
+        tokens[(r["day"], r["source"])] = tokens.get((r["day"], r["source"]), 0) + r["total_tokens"]
+        cost[r["day"]] = cost.get(r["day"], 0.0) + (r["cost_usd"] or 0.0)
+    days = sorted(cost)
     fig, ax = plt.subplots(figsize=(11, 4.8), dpi=100)
     bottom = [0.0] * len(days)
     for source, colour in (("claude", "#d97757"), ("codex", "#4a6ee0")):
-        sub = dict(per_day.filter(pl.col("source") == source).select("day", "total_tokens").iter_rows())
-        values = [sub.get(d, 0) / 1e6 for d in days]
+        values = [tokens.get((d, source), 0) / 1e6 for d in days]
         ax.bar(range(len(days)), values, bottom=bottom, color=colour, label=f"{source} tokens")
         bottom = [b + v for b, v in zip(bottom, values)]
     ax.set_ylabel("tokens (millions)")
     ax.set_xticks(range(len(days)))
     ax.set_xticklabels([d.isoformat() for d in days], rotation=60, ha="right", fontsize=7)
-    cost = daily.group_by("day").agg(pl.col("cost_usd").sum()).sort("day")
-    cost_by_day = dict(cost.iter_rows())
     ax2 = ax.twinx()
-    ax2.plot(range(len(days)), [cost_by_day.get(d) or 0 for d in days], color="#222222", marker="o", markersize=3, label="cost (USD)")
+    ax2.plot(range(len(days)), [cost[d] for d in days], color="#222222", marker="o", markersize=3, label="cost (USD)")
     ax2.set_ylabel("estimated cost (USD)")
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     ax.legend(handles, [h.get_label() for h in handles], loc="upper left", fontsize=8)
-    ax.set_title(f"{title} ({daily['timezone'][0] if daily.height else ''})")
+    ax.set_title(f"{title} ({daily[0]['timezone'] if daily else ''})")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

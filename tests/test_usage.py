@@ -56,10 +56,10 @@ def test_days_are_cut_in_the_chosen_timezone_and_unpriced_is_null(tmp_path):
     text = text.replace("2026-01-10T09:00:02.600Z", "2026-01-10T23:30:00.000Z").replace('"model":"gpt-5-codex"', '"model":"acme-model-1"')
     (codex / "rollout-2026-01-10T09-00-00-0199a000-0000-7000-8000-000000000001.jsonl").write_text(text)
     db = index(tmp_path, tmp_path / "none", tmp_path / "codex")
-    utc = usage.rollup(usage.calls(db, "UTC"), "daily", "UTC")
-    tokyo = usage.rollup(usage.calls(db, "Asia/Tokyo"), "daily", "Asia/Tokyo")
-    assert [str(d) for d in utc["day"]] == ["2026-01-10"] and [str(d) for d in tokyo["day"]] == ["2026-01-11"]
-    assert utc.row(0, named=True)["cost_usd"] is None and usage.unpriced_models(utc) == ["codex:acme-model-1"]
+    utc = usage.rollup(db, "daily", "UTC")
+    tokyo = usage.rollup(db, "daily", "Asia/Tokyo")
+    assert [str(r["day"]) for r in utc] == ["2026-01-10"] and [str(r["day"]) for r in tokyo] == ["2026-01-11"]
+    assert utc[0]["cost_usd"] is None and usage.unpriced_models(utc) == ["codex:acme-model-1"]
     proc = run_cli("usage", "daily", "--db", str(db), "--timezone", "UTC")
     assert proc.returncode == 0 and "unpriced (cost not estimated): codex:acme-model-1" in proc.stdout
     assert run_cli("usage", "daily", "--db", str(db), "--timezone", "Mars/Olympus").returncode == 2
@@ -115,7 +115,7 @@ def ccusage():
 def test_agrees_with_ccusage_daily(tmp_path, corpus, ccusage, timezone):
     db = index(tmp_path, corpus / "claude/projects", corpus / "codex/sessions")
     ours = defaultdict(lambda: [0, 0, 0, 0, 0.0])
-    for r in usage.rollup(usage.calls(db, timezone), "daily", timezone).iter_rows(named=True):
+    for r in usage.rollup(db, "daily", timezone):
         acc = ours[(r["day"].isoformat(), r["model"])]
         for i, k in enumerate(TOKENS):
             acc[i] += r[k]
@@ -144,7 +144,7 @@ def test_deliberate_difference_forked_codex_replay(tmp_path, ccusage):
     shutil.copytree(FIXTURES / "claude" / "resumed", claude)
     db = index(tmp_path, claude, tmp_path / "codex" / "sessions")
     ours = {(r["day"].isoformat(), r["model"]): tuple(r[k] for k in TOKENS)
-            for r in usage.rollup(usage.calls(db, "UTC"), "daily", "UTC").iter_rows(named=True)}
+            for r in usage.rollup(db, "daily", "UTC")}
     theirs = {k: v[0] for k, v in ccusage_daily(ccusage, tmp_path, "UTC").items()}
     # the resumed Claude session: the copied answer counts once in both
     assert ours[("2026-02-08", "claude-opus-4-1-20250805")] == theirs[("2026-02-08", "claude-opus-4-1-20250805")] == (8, 32100, 16020, 64)
