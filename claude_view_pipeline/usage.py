@@ -93,7 +93,7 @@ class _Price:
         """The cost of one call: the SQL that prices every call, on a call of one."""
         con = duckdb.connect()
         try:
-            _register_prices(con, {("x", "m"): self})
+            _register_prices(con, {("x", "m"): self.steps()})
             con.execute("CREATE TEMP TABLE calls AS SELECT 'x' AS source, 'm' AS model, ?::BIGINT AS input_tokens,"
                         " ?::BIGINT AS cache_read_tokens, ?::BIGINT AS cache_creation_tokens, ?::BIGINT AS output_tokens",
                         [inp, cache_read, cache_write, out])
@@ -118,17 +118,42 @@ def _price_for(source: str, model: str | None) -> _Price | None:
 _STEPS = pa.list_(pa.struct([("start", pa.int64()), ("price", pa.float64())]))
 
 
-def _register_prices(con: duckdb.DuckDBPyConnection, prices: dict[tuple[str, str], _Price | None]) -> None:
+def _register_prices(con: duckdb.DuckDBPyConnection, known: dict[tuple[str, str], dict[str, list]]) -> None:
     """The relation ``prices(source, model, input, cache_read, cache_write, output)``: each
-    component's price steps, for the models genai-prices knows."""
-    known = {k: p.steps() for k, p in prices.items() if p is not None}
+    component's price steps, for the models that have prices."""
     con.register("prices", pa.table({
         "source": pa.array([k[0] for k in known], pa.string()),
         "model": pa.array([k[1] for k in known], pa.string()),
-        **{c: pa.array([s[c] for s in known.values()], _STEPS) for c in ("input", "cache_read", "cache_write", "output")},
+        **{c: pa.array([s[c] for s in known.values()], _STEPS) for c in _COMPONENTS},
     }))
     con.execute("CREATE OR REPLACE TEMP MACRO step_price(steps, x) AS"
                 " coalesce(list_filter(steps, lambda t: t.start < x)[-1].price, 0)")
+
+
+_COMPONENTS = ("input", "cache_read", "cache_write", "output")
+
+
+def _cached_prices(con: duckdb.DuckDBPyConnection, models: list[tuple[str, str]], writable: bool) -> None:
+    """Register ``prices`` for these models: from the index's model_prices cache for this
+    price-data version; genai-prices is loaded only for a model not in it (and the answer is
+    kept when the connection may write)."""
+    version = price_data_version()
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    cached: dict[tuple[str, str], dict | None] = {}
+    if "model_prices" in tables:
+        for source, model, priced, *steps in con.execute(
+            'SELECT source, model, priced, "input", cache_read, cache_write, "output" FROM model_prices WHERE price_data_version = ?',
+            [version],
+        ).fetchall():
+            cached[(source, model)] = dict(zip(_COMPONENTS, steps)) if priced else None
+    missing = [m for m in models if m not in cached and m[1]]
+    found = {m: _price_for(*m) for m in missing}
+    if writable and missing and "model_prices" in tables:
+        for (source, model), price in found.items():
+            steps = price.steps() if price else dict.fromkeys(_COMPONENTS)
+            con.execute("INSERT OR REPLACE INTO model_prices VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [source, model, version, price is not None, *(steps[c] for c in _COMPONENTS)])
+    _register_prices(con, {m: s for m, s in cached.items() if s is not None} | {m: p.steps() for m, p in found.items() if p is not None})
 
 
 # every counted call (one row per model response that used tokens), in the connection's TimeZone
@@ -180,12 +205,11 @@ def _rollup_sql(period: str) -> str:
     """
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, timezone: str, sources: list[str] | None) -> None:
+def _prepare(con: duckdb.DuckDBPyConnection, timezone: str, sources: list[str] | None, writable: bool = False) -> None:
     """Temp tables ``calls`` and ``costed`` (every counted call, priced) on this connection."""
     con.execute(f"SET TimeZone = '{checked_timezone(timezone)}'")
     con.execute(f"CREATE OR REPLACE TEMP TABLE calls AS {_CALLS}", [sources, sources])
-    models = con.execute("SELECT DISTINCT source, model FROM calls").fetchall()
-    _register_prices(con, {(s, m): _price_for(s, m) for s, m in models})
+    _cached_prices(con, [tuple(r) for r in con.execute("SELECT DISTINCT source, model FROM calls").fetchall()], writable)
     con.execute(f"CREATE OR REPLACE TEMP TABLE costed AS {_COSTED.format(calls='calls')}")
 
 
@@ -223,7 +247,7 @@ def write_daily_usage(db_path: Path, timezone: str) -> list[dict]:
     con = connect(db_path)
     try:
         migrate(con)
-        _prepare(con, timezone, None)
+        _prepare(con, timezone, None, writable=True)
         con.execute("BEGIN TRANSACTION")
         con.execute("DELETE FROM daily_usage")
         con.execute(f"INSERT INTO daily_usage BY NAME {_rollup_sql('daily')}", _params(timezone, None, None))
