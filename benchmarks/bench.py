@@ -62,7 +62,7 @@ def _rusage_run(cmd: list[str], env: dict | None = None) -> tuple[float, float, 
         "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
         "wall = time.perf_counter() - t\n"
         "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(json.dumps({'wall': wall, 'rss': rss, 'rc': p.returncode, 'out': p.stdout[-200000:], 'err': p.stderr[-5000:]}))\n"
+        "print(json.dumps({'wall': wall, 'rss': rss, 'rc': p.returncode, 'out': p.stdout, 'err': p.stderr[-5000:]}))\n"
     )
     out = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, env=env, check=True, cwd=REPO)
     r = json.loads(out.stdout)

@@ -6,6 +6,7 @@ Everything that reads os.environ lives here, so the rest of the core takes plain
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -29,6 +30,26 @@ def environ_without_settings(extra: Mapping[str, str] | None = None) -> dict[str
     env = {k: v for k, v in os.environ.items() if not k.startswith(SETTING_PREFIXES) and k != "DAGSTER_HOME"}
     env.update(extra or {})
     return env
+
+
+# DuckDB's memory for index connections: bounded by default (the load of any corpus we have
+# measured fits, to 20,000 sessions per source); a write that still runs out is retried once
+# with RETRY_DUCKDB_MEMORY (store.db)
+DEFAULT_DUCKDB_MEMORY = "128MB"
+RETRY_DUCKDB_MEMORY = "2GB"
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+def duckdb_memory(env: Mapping[str, str] | None = None) -> tuple[str, bool]:
+    """(memory limit, whether it is the default) from CLAUDE_VIEW_DUCKDB_MEMORY: a size such as
+    512MB or 2GB, checked here so that nothing but a size ever reaches DuckDB."""
+    raw = (os.environ if env is None else env).get("CLAUDE_VIEW_DUCKDB_MEMORY", "").strip()
+    if not raw:
+        return DEFAULT_DUCKDB_MEMORY, True
+    m = _SIZE.match(raw)
+    if not m or float(m.group(1)) <= 0:
+        raise ConfigError(f"CLAUDE_VIEW_DUCKDB_MEMORY={raw!r} is not a size; use a number and a unit, e.g. 512MB or 2GB")
+    return f"{m.group(1)}{m.group(2)}", False
 
 
 def enable_flag(source: Source) -> str:
@@ -105,6 +126,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
+        duckdb_memory(env)  # a bad value is a settings error before any work
         return cls(
             db_path=default_db_path(env),
             roots={Source.CLAUDE: claude_roots(env), Source.CODEX: codex_roots(env)},

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import uuid
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import duckdb
 import orjson
 import pyarrow as pa
 
@@ -36,6 +38,7 @@ from .staging import (
     write_parquet,
 )
 from .store import connect, write_partition
+from .store.db import raise_memory_limit
 from .store.writer import PartitionWrite, WriteSummary, indexed_fingerprints
 
 Progress = Callable[[Source, int, int], None]  # (source, files done, files total)
@@ -292,8 +295,6 @@ def stage_parsed_sessions(
 def _log_file_outcomes(source: Source, res: dict) -> None:
     """One structured event per file: rejections and malformed lines as warnings, the rest
     at debug level (parsed in worker processes, logged here, in one place)."""
-    import logging
-
     parser = f"claude_view_pipeline.parsers.{source.value}"
     for i, path in enumerate(res["path"]):
         reason = res["reason"][i]
@@ -356,7 +357,15 @@ def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_
     )
     con = connect(db_path)
     try:
-        summary = write_partition(con, w)
+        try:
+            summary = write_partition(con, w)
+        except duckdb.OutOfMemoryException:
+            # rolled back; under the default memory limit, once more with room to spare
+            if not raise_memory_limit(con):
+                raise
+            log_event(logging.WARNING, "index write ran out of memory under the default limit; retrying with more",
+                      source=source.value, stage="load", result="retry")
+            summary = write_partition(con, w)
         pause_point("after_commit")
         src = {"s": source.value}
         n_sessions, n_messages, *tok = con.execute(

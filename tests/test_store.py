@@ -177,3 +177,37 @@ def test_runs_in_any_order_converge_to_the_same_content(tmp_path, corpus):
     first = results.pop("claude_then_codex")
     assert first[0][0] and first[1][0]
     assert all(r == first for r in results.values())
+
+
+def test_a_write_that_runs_out_of_memory_under_the_default_limit_is_retried_with_more(tmp_path, monkeypatch, caplog):
+    from claude_view_pipeline import config
+    from claude_view_pipeline.indexing import run_index
+
+    corpus = tmp_path / "corpus"
+    generate(corpus, claude_sessions=20, codex_sessions=20, seed=3)
+    monkeypatch.setattr(config, "DEFAULT_DUCKDB_MEMORY", "8MB")  # far too small for the writes
+    roots = {Source.CLAUDE: [corpus / "claude/projects"], Source.CODEX: [corpus / "codex/sessions"]}
+    run = run_index([Source.CLAUDE, Source.CODEX], tmp_path / "i.duckdb", roots)
+    assert run.success, run.error
+    assert [run.sources[s].index.sessions_in_index for s in (Source.CLAUDE, Source.CODEX)] == [20, 20]
+    assert "retrying with more" in caplog.text
+
+
+def test_a_memory_limit_the_user_chose_is_never_raised(tmp_path, monkeypatch):
+    from claude_view_pipeline.indexing import run_index
+
+    corpus = tmp_path / "corpus"
+    generate(corpus, claude_sessions=20, codex_sessions=0, seed=3)
+    monkeypatch.setenv("CLAUDE_VIEW_DUCKDB_MEMORY", "8MB")
+    run = run_index([Source.CLAUDE], tmp_path / "i.duckdb", {Source.CLAUDE: [corpus / "claude/projects"]})
+    assert not run.success and "Out of Memory" in run.error
+
+
+def test_the_duckdb_memory_setting_is_a_size_or_an_error():
+    from claude_view_pipeline.config import ConfigError, duckdb_memory
+
+    assert duckdb_memory({}) == ("128MB", True)
+    assert duckdb_memory({"CLAUDE_VIEW_DUCKDB_MEMORY": " 1.5GB "}) == ("1.5GB", False)
+    for bad in ("abc", "0MB", "-1GB", "1GB'; DROP TABLE sessions; --", "12"):
+        with pytest.raises(ConfigError, match="is not a size"):
+            duckdb_memory({"CLAUDE_VIEW_DUCKDB_MEMORY": bad})

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from ..config import RETRY_DUCKDB_MEMORY, duckdb_memory
+
 DEFAULT_LOCK_TIMEOUT_S = 120.0
 
 
@@ -26,6 +28,15 @@ def lock_timeout_from_env() -> float:
     except ValueError:
         raise ValueError(f"CLAUDE_VIEW_LOCK_TIMEOUT={raw!r} is not a number of seconds") from None
     return max(0.0, value)
+
+
+def raise_memory_limit(con: duckdb.DuckDBPyConnection) -> bool:
+    """After an out-of-memory error under the default limit: raise it (RETRY_DUCKDB_MEMORY)
+    so the work can be retried once; False when the limit was the user's own choice."""
+    if not duckdb_memory()[1]:
+        return False
+    con.execute(f"SET memory_limit = '{RETRY_DUCKDB_MEMORY}'")
+    return True
 
 
 class IndexLockedError(RuntimeError):
@@ -70,9 +81,7 @@ def connect(db_path: Path | str, read_only: bool = False, lock_timeout_s: float 
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only)
-            limit = os.environ.get("CLAUDE_VIEW_DUCKDB_MEMORY")
-            if limit:
-                con.execute(f"SET memory_limit = '{limit}'")
+            con.execute(f"SET memory_limit = '{duckdb_memory()[0]}'")  # a checked size, nothing else
             return con
         except duckdb.IOException as exc:
             if not _is_lock_conflict(exc):

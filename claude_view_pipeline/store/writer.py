@@ -242,7 +242,7 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
         con.execute("ROLLBACK")
         raise
     finally:
-        for t in ("stage_sessions", "stage_results", "stage_files", "id_clash", "doomed", "copies", "owners", "recount"):
+        for t in ("stage_sessions", "stage_results", "stage_files", "id_clash", "doomed", "shared_keys", "copies", "owners", "recount"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
     return WriteSummary(sessions_written, messages_written, in_index, dup_new, dup_old, missing)
 
@@ -252,6 +252,19 @@ def _attribute_copies(con: duckdb.DuckDBPyConnection, src: str, run_id: str) -> 
     once in the whole index: the copy that appears first owns it (earliest timestamp, then
     a main session over a subagent, then a line that names its own session, then path
     order); the others are marked inherited and carry no tokens (DESIGN.md)."""
+    # only keys held by more than one session need an owner: find those first (two narrow
+    # columns), so the wide grouping below sees the few copies, not every message written
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE shared_keys AS
+        SELECT dedup_key FROM messages
+        WHERE source = $src AND dedup_key IN (
+            SELECT dedup_key FROM messages WHERE source = $src AND run_id = $run AND dedup_key IS NOT NULL
+        )
+        GROUP BY dedup_key HAVING count(DISTINCT session_id) > 1
+        """,
+        {"src": src, "run": run_id},
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE copies AS
@@ -259,12 +272,10 @@ def _attribute_copies(con: duckdb.DuckDBPyConnection, src: str, run_id: str) -> 
                bool_or(m.origin_session_id IS NOT NULL) AS foreign_line, bool_or(m.inherited) AS was_inherited,
                any_value(s.is_sidechain) AS is_sidechain, any_value(s.file_path) AS file_path
         FROM messages m JOIN sessions s ON s.id = m.session_id
-        WHERE m.source = $src AND m.dedup_key IN (
-            SELECT dedup_key FROM messages WHERE source = $src AND run_id = $run AND dedup_key IS NOT NULL
-        )
+        WHERE m.source = $src AND m.dedup_key IN (SELECT dedup_key FROM shared_keys)
         GROUP BY m.session_id, m.dedup_key
         """,
-        {"src": src, "run": run_id},
+        {"src": src},
     )
     con.execute(
         """
