@@ -6,6 +6,7 @@ import warnings
 import dagster as dg
 
 from claude_view_pipeline import pipeline
+from claude_view_pipeline.parse_worker import WorkerPool
 from claude_view_pipeline.sources import SOURCE_NAMES, UnknownSourceError
 
 from .resources import IndexSettings
@@ -84,13 +85,15 @@ class ParseConfig(dg.Config):
 def parsed_sessions(context: dg.AssetExecutionContext, config: ParseConfig, index: IndexSettings) -> dg.MaterializeResult:
     metadata: dict = {}
     progress = index.progress_printer(context)
-    for source in _sources(context, index):
-        r = pipeline.stage_parsed_sessions(
-            source, index.staging(), full=config.full_reindex, workers=index.workers or None, progress=progress, run_id=context.run.run_id
-        )
-        for name, rejected in r.rejected.items():
-            context.log.warning(f"[{source.value}] {rejected} file(s) rejected: {name}")
-        metadata.update(_keyed(context, source, r.as_metadata()))
+    # one set of parse workers for every source of the run (started only if one needs them)
+    with WorkerPool(index.workers or pipeline.default_workers()) as pool:
+        for source in _sources(context, index):
+            r = pipeline.stage_parsed_sessions(
+                source, index.staging(), full=config.full_reindex, progress=progress, run_id=context.run.run_id, pool=pool
+            )
+            for name, rejected in r.rejected.items():
+                context.log.warning(f"[{source.value}] {rejected} file(s) rejected: {name}")
+            metadata.update(_keyed(context, source, r.as_metadata()))
     return dg.MaterializeResult(metadata=metadata)
 
 @dg.asset(
