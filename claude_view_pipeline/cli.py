@@ -111,7 +111,9 @@ def cmd_usage(args: argparse.Namespace) -> int:
     if args.plot:
         usage.plot(rows if args.period == "daily" else usage.rollup(db, "daily", tz, chosen, args.since, args.until), args.plot)
     if args.json:
-        print(json.dumps(rows, indent=1, default=str))
+        import orjson
+
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
         return 0
     key = {"daily": "day", "monthly": "month", "session": "session_id"}[args.period]
     print(f"{args.period} usage in {tz} ({rows[0]['price_data_version'] if rows else usage.price_data_version()})")

@@ -46,6 +46,7 @@ Progress = Callable[[Source, int, int], None]  # (source, files done, files tota
 # Below this much input, worker start-up costs more than it saves.
 POOL_MIN_BYTES = 32 * 1024 * 1024
 POOL_MIN_FILES = 400
+MIN_CHUNK_FILES = 50
 
 
 @dataclass
@@ -199,7 +200,9 @@ def parse_files(source: Source, files: list[SessionFile], out_dir: Path, workers
     jobs = [(f.path, f.size, f.mtime_ns, f.kind) for f in files]
     results: list[pa.Table] = []
     if not use_pool:
-        step = max(1, len(jobs) // 20)
+        # about 20 chunks (progress, the mid-parse pause point), but not tiny ones: each chunk
+        # writes its own Parquet parts
+        step = max(MIN_CHUNK_FILES, len(jobs) // 20)
         for part, i in enumerate(range(0, len(jobs), step)):
             results.append(parse_chunk(source.value, jobs[i : i + step], str(out_dir), part))
             pause_point("mid_parse")
