@@ -1,6 +1,7 @@
 """The process pool gives exactly the rows a single process gives."""
 
 import pyarrow as pa
+import pytest
 import pyarrow.parquet as pq
 
 from claude_view_pipeline import pipeline
@@ -51,24 +52,26 @@ def test_one_worker_pool_serves_every_source_of_a_run(tmp_path, monkeypatch):
     assert pool._executor is None  # the workers end with the run
 
 
-def test_a_large_codex_file_streams_its_messages_and_loads_the_same_rows(tmp_path, monkeypatch):
-    """Above STREAM_MIN_BYTES a Codex file's messages go to Parquet in batches while it is
+@pytest.mark.parametrize("source", [Source.CLAUDE, Source.CODEX])
+def test_a_large_file_streams_its_messages_and_stages_the_same_rows(tmp_path, monkeypatch, source):
+    """At STREAM_MIN_BYTES and above a file's messages go to Parquet in batches while it is
     parsed (bounded memory); the staged rows equal those of a whole-file parse."""
     from claude_view_pipeline import parse_worker
-    from claude_view_pipeline.parsers import codex
+    from claude_view_pipeline.parsers import claude, codex
 
-    generate(tmp_path, claude_sessions=0, codex_sessions=6, seed=5)
-    files = discover(Source.CODEX, [tmp_path / "codex/sessions"])
+    generate(tmp_path, claude_sessions=6, codex_sessions=6, seed=5)
+    root = tmp_path / ("claude/projects" if source is Source.CLAUDE else "codex/sessions")
+    files = discover(source, [root])
     whole, streamed = tmp_path / "whole", tmp_path / "streamed"
     whole.mkdir()
     streamed.mkdir()
-    pipeline.parse_files(Source.CODEX, files, whole, workers=1)
+    pipeline.parse_files(source, files, whole, workers=1)
     monkeypatch.setattr(parse_worker, "STREAM_MIN_BYTES", 0)
-    monkeypatch.setattr(codex, "FLUSH_EVERY", 2)  # many small batches
-    results = pipeline.parse_files(Source.CODEX, files, streamed, workers=1)
-    assert len(list(streamed.glob("messages-*-*.parquet"))) == 6  # one streamed file per session file
-    key = ["session_id", "ordinal"]
-    assert parts(whole, "messages").sort_by([(k, "ascending") for k in key]).equals(
-        parts(streamed, "messages").sort_by([(k, "ascending") for k in key]))
+    monkeypatch.setattr(claude, "FLUSH_EVERY", 2)  # many small batches
+    monkeypatch.setattr(codex, "FLUSH_EVERY", 2)
+    results = pipeline.parse_files(source, files, streamed, workers=1)
+    assert len(list(streamed.glob("messages-*-*.parquet"))) == len(files) == 6  # one streamed file each
+    key = [("session_id", "ascending"), ("ordinal", "ascending")]
+    assert parts(whole, "messages").sort_by(key).equals(parts(streamed, "messages").sort_by(key))
     assert parts(whole, "sessions").equals(parts(streamed, "sessions"))
     assert sum(results.column("messages").to_pylist()) == parts(whole, "messages").num_rows

@@ -205,3 +205,20 @@ def test_streamed_codex_messages_equal_the_whole_parse(monkeypatch):
         streamed = parse_file(Source.CODEX, str(path), sink=lambda sid, ms: got.extend((sid, asdict(m)) for m in ms))
         assert got == [(s.id, asdict(m)) for s in whole.sessions for m in s.messages], path.name
         assert [(s.id, s.messages, s.message_count) for s in streamed.sessions] == [(s.id, [], len(s.messages)) for s in whole.sessions]
+
+
+def test_streamed_claude_messages_equal_the_whole_parse(monkeypatch):
+    # every Claude fixture (streamed responses, duplicates, resumed and subagent files), a
+    # message at a time: a response leaves only after its last line
+    from dataclasses import asdict
+
+    from claude_view_pipeline.parsers import claude
+
+    monkeypatch.setattr(claude, "FLUSH_EVERY", 1)
+    for path in sorted((FIXTURES / "claude").rglob("*.jsonl")):
+        whole = parse_file(Source.CLAUDE, str(path))
+        got = []
+        streamed = parse_file(Source.CLAUDE, str(path), sink=lambda sid, ms: got.extend((sid, asdict(m)) for m in ms))
+        assert got == [(s.id, asdict(m)) for s in whole.sessions for m in s.messages], path.name
+        assert [(s.id, s.relation, s.is_sidechain, s.message_count) for s in streamed.sessions] == \
+               [(s.id, s.relation, s.is_sidechain, len(s.messages)) for s in whole.sessions]

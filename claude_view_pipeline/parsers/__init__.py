@@ -15,9 +15,8 @@ PARSERS: dict[Source, Callable[..., FileParse]] = {
     Source.CLAUDE: claude.parse_file,
     Source.CODEX: codex.parse_file,
 }
-# parsers that can hand finished messages to a sink while reading (bounded memory); a Claude
-# response can still change at any later line of its file, so Claude parses whole files
-STREAMING_PARSERS = frozenset({Source.CODEX})
+# parsers that can hand finished messages to a sink while reading (bounded memory)
+STREAMING_PARSERS = frozenset({Source.CLAUDE, Source.CODEX})
 
 
 def parse_file(source: Source, path: str, sink=None) -> FileParse:

@@ -8,6 +8,7 @@ become one assistant message and one API call with the fieldwise maximum usage.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable, Iterator
 
 from ..sources import Source, canonical_id
 from .base import (
@@ -133,27 +134,19 @@ def session_ids_for(path: Path, seen_ids: list[str]) -> tuple[str, str | None, s
     return own, None, None
 
 
-def parse_file(path: str) -> FileParse:
-    result = FileParse(SOURCE, path)
-    messages: list[Message] = []
-    responses: dict[str, _Response] = {}
-    session_ids: list[str] = []
-    span = TimeSpan()
-    own_lines = foreign_lines = 0
-    cwd = git_branch = version = None
-    sidechain_lines = 0
+def _read_lines(path: str, result: FileParse, counts: dict) -> Iterator[tuple[int, dict, str | None, str | None]]:
+    """The lines the parser reads, as (line_no, line, type, uuid): the file's own lines, each
+    line written twice only once. Counts the rest into ``result``; on a first recognisable
+    line of the other source, rejects the file and stops. ``counts`` gets own_lines."""
     seen_uuids: set[str] = set()
-    line_sids: list[str | None] = []  # the sessionId of the line each message came from
-
     for line_no, line in iter_json_lines(path, result):
         looks_like = sniff_line(line)
         if looks_like is Source.CODEX:
-            foreign_lines += 1
-            if own_lines == 0:
+            if counts["own_lines"] == 0:
                 # the first recognisable line is another source's: never parse it as ours
                 result.rejection = REJECT_SOURCE_MISMATCH
                 result.detail = f"first recognisable line is a {looks_like.value} line (line {line_no})"
-                return result
+                return
             result.unknown_types[f"foreign:{line.get('type')}"] += 1
             result.lines_skipped += 1
             continue
@@ -162,20 +155,69 @@ def parse_file(path: str) -> FileParse:
             result.unknown_types[f"line:{line_type}"] += 1
             result.lines_skipped += 1
             continue
-        own_lines += 1
+        counts["own_lines"] += 1
         uuid = line.get("uuid") if isinstance(line.get("uuid"), str) and line.get("uuid") else None
         if uuid is not None and line_type != "assistant":
             if uuid in seen_uuids:
                 result.lines_duplicate += 1  # the same line written twice: count it once
                 continue
             seen_uuids.add(uuid)
+        yield line_no, line, line_type, uuid
+
+
+def _line_session_id(line: dict) -> str | None:
+    sid = line.get("sessionId")
+    return sid if isinstance(sid, str) and sid else None
+
+
+def _add_session_id(session_ids: list[str], sid: str | None) -> None:
+    if sid and (not session_ids or session_ids[-1] != sid) and sid not in session_ids:
+        session_ids.append(sid)
+
+
+def _first_pass(path: str) -> tuple[dict[str, int], list[str]]:
+    """What streaming must know before the first message leaves: the last line of every
+    response (it can change until then) and the session ids the file names (which decide the
+    session's own id)."""
+    last_line: dict[str, int] = {}
+    session_ids: list[str] = []
+    for line_no, line, line_type, _ in _read_lines(path, FileParse(SOURCE, path), {"own_lines": 0}):
+        _add_session_id(session_ids, _line_session_id(line))
+        if line_type == "assistant":
+            last_line[_response_key(line, line_no)] = line_no
+    return last_line, session_ids
+
+
+# Where the parser hands finished messages when streaming: (session id, messages in order).
+MessageSink = Callable[[str, list[Message]], None]
+FLUSH_EVERY = 5000  # messages held before the finished ones go to the sink
+
+
+def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
+    """Parse one transcript. With a sink, finished messages go to it in batches while the file
+    is read (after a first pass over the file), so a file of any size is parsed in bounded
+    memory; the session returned then holds only the messages' count (``streamed_messages``)."""
+    result = FileParse(SOURCE, path)
+    messages: list[Message] = []
+    responses: dict[str, _Response] = {}
+    session_ids: list[str] = []
+    span = TimeSpan()
+    counts = {"own_lines": 0}
+    cwd = git_branch = version = None
+    sidechain_lines = 0
+    line_sids: list[str | None] = []  # the sessionId of the line each message came from
+    stream = None
+    if sink is not None:
+        last_line, all_ids = _first_pass(path)
+        stream = _Stream(sink, last_line, *session_ids_for(Path(path), all_ids))
+
+    for line_no, line, line_type, uuid in _read_lines(path, result, counts):
         result.lines_ok += 1
         ts = parse_timestamp(line.get("timestamp"))
         n_before = len(messages)
         span.add(ts)
-        sid = line.get("sessionId")
-        if isinstance(sid, str) and sid and (not session_ids or session_ids[-1] != sid) and sid not in session_ids:
-            session_ids.append(sid)
+        sid = _line_session_id(line)
+        _add_session_id(session_ids, sid)
         if cwd is None and isinstance(line.get("cwd"), str) and line["cwd"]:
             cwd = line["cwd"]
         if git_branch is None and isinstance(line.get("gitBranch"), str) and line["gitBranch"]:
@@ -205,29 +247,23 @@ def parse_file(path: str) -> FileParse:
             for m in messages[n_before:]:
                 if m.dedup_key is None:
                     m.dedup_key = line_key
-            line_sids.extend([sid if isinstance(sid, str) and sid else None] * (len(messages) - n_before))
+            line_sids.extend([sid] * (len(messages) - n_before))
+        if stream is not None and len(messages) >= FLUSH_EVERY:
+            stream.flush(messages, line_sids, responses, line_no)
+    if result.rejection:
+        return result
 
-    for resp in responses.values():
-        m = resp.message
-        m.text = "\n".join(resp.texts) if resp.texts else None
-        if resp.usage is not None and m.api_call:
-            m.input_tokens = resp.usage["input_tokens"]
-            m.cache_read_tokens = resp.usage["cache_read_tokens"]
-            m.cache_creation_tokens = resp.usage["cache_creation_tokens"]
-            m.output_tokens = resp.usage["output_tokens"]
-
-    if own_lines == 0:
-        if foreign_lines:
-            result.rejection = REJECT_SOURCE_MISMATCH
-        elif result.lines_malformed or result.unknown_types:
+    if counts["own_lines"] == 0:
+        if result.unknown_types or result.lines_malformed:
             result.rejection = REJECT_NOT_A_SESSION_LOG
             result.detail = f"{result.lines_malformed} malformed line(s), no Claude Code line"
         else:
             result.rejection = REJECT_EMPTY
         return result
 
-    p = Path(path)
-    source_session_id, parent, relation = session_ids_for(p, session_ids)
+    for resp in responses.values():
+        _finish(resp)
+    source_session_id, parent, relation = session_ids_for(Path(path), session_ids)
     session = Session(
         SOURCE,
         source_session_id,
@@ -235,19 +271,62 @@ def parse_file(path: str) -> FileParse:
         messages=messages,
         parent_session_id=parent,
         relation=relation,
-        is_sidechain=relation == "subagent" or (sidechain_lines == own_lines),
+        is_sidechain=relation == "subagent" or (sidechain_lines == counts["own_lines"]),
         cli_version=version,
         cwd=cwd,
         git_branch=git_branch,
         started_at=span.first,
         ended_at=span.last,
     )
+    _set_origins(messages, line_sids, source_session_id, relation)
+    if stream is not None:
+        stream.flush(messages, line_sids, responses, None)
+        session.messages, session.streamed_messages = [], stream.streamed
+    result.sessions.append(session)
+    return result
+
+
+def _finish(resp: _Response) -> None:
+    """A response's final text and tokens, once no later line can add to it."""
+    m = resp.message
+    m.text = "\n".join(resp.texts) if resp.texts else None
+    if resp.usage is not None and m.api_call:
+        m.input_tokens = resp.usage["input_tokens"]
+        m.cache_read_tokens = resp.usage["cache_read_tokens"]
+        m.cache_creation_tokens = resp.usage["cache_creation_tokens"]
+        m.output_tokens = resp.usage["output_tokens"]
+
+
+def _set_origins(messages: list[Message], line_sids: list[str | None], source_session_id: str, relation: str | None) -> None:
     for m, line_sid in zip(messages, line_sids):
         # a subagent's lines name the parent session: that is ownership, not a copy
         if line_sid and line_sid != source_session_id and relation != "subagent":
             m.origin_session_id = canonical_id(SOURCE, line_sid)
-    result.sessions.append(session)
-    return result
+
+
+class _Stream:
+    """Streaming state: which responses may still change, and where finished messages go."""
+
+    def __init__(self, sink: MessageSink, last_line: dict[str, int], source_session_id: str, parent, relation):
+        self.sink, self.last_line = sink, last_line
+        self.session_id, self.own_id, self.relation = canonical_id(SOURCE, source_session_id), source_session_id, relation
+        self.streamed = 0
+
+    def flush(self, messages: list[Message], line_sids: list, responses: dict[str, _Response], line_no: int | None) -> None:
+        """Hand over the messages before the first one that can still change (a response whose
+        key appears again after line_no); everything when line_no is None (end of file)."""
+        open_keys = {k for k in responses if line_no is not None and self.last_line.get(k, 0) > line_no}
+        open_messages = {id(responses[k].message) for k in open_keys}
+        cut = next((i for i, m in enumerate(messages) if id(m) in open_messages), len(messages))
+        if cut == 0:
+            return
+        batch, sids = messages[:cut], line_sids[:cut]
+        for key in [k for k in responses if k not in open_keys]:
+            _finish(responses.pop(key))
+        _set_origins(batch, sids, self.own_id, self.relation)
+        del messages[:cut], line_sids[:cut]
+        self.sink(self.session_id, batch)
+        self.streamed += len(batch)
 
 
 def _user_line(line: dict, line_no: int, ts, messages: list[Message]) -> None:
@@ -276,19 +355,24 @@ def _user_line(line: dict, line_no: int, ts, messages: list[Message]) -> None:
     messages.append(Message(role, kind, ts, text or None, line_no=line_no))
 
 
+def _response_key(line: dict, line_no: int) -> str:
+    """Lines of one streamed response share message.id + requestId (or message.id)."""
+    msg = line.get("message") if isinstance(line.get("message"), dict) else {}
+    mid = msg.get("id") if isinstance(msg.get("id"), str) else None
+    rid = line.get("requestId") if isinstance(line.get("requestId"), str) else None
+    if mid and rid:
+        return f"{mid}:{rid}"
+    if mid:
+        return mid
+    return f"line:{line_no}"  # no id: never merged with another line
+
+
 def _assistant_line(line: dict, line_no: int, ts, messages: list[Message], responses: dict[str, _Response]) -> None:
     msg = line.get("message")
     if not isinstance(msg, dict):
         msg = {}
     model = msg.get("model") if isinstance(msg.get("model"), str) else None
-    mid = msg.get("id") if isinstance(msg.get("id"), str) else None
-    rid = line.get("requestId") if isinstance(line.get("requestId"), str) else None
-    if mid and rid:
-        key = f"{mid}:{rid}"
-    elif mid:
-        key = mid
-    else:  # no id: never merged with another line
-        key = f"line:{line_no}"
+    key = _response_key(line, line_no)
     synthetic = model == "<synthetic>" or bool(line.get("isApiErrorMessage"))
     resp = responses.get(key)
     if resp is None:
