@@ -4,6 +4,8 @@ import os
 from collections import Counter
 from datetime import datetime, timezone
 
+import pytest
+
 from claude_view_pipeline.aggregate import summarize
 from claude_view_pipeline.parsers import parse_file
 from claude_view_pipeline.sources import Source
@@ -192,33 +194,21 @@ def test_a_fifo_in_place_of_a_session_file_is_an_io_error_not_a_hang(tmp_path):
     assert result.rejection == "io_error" and "not a regular file" in result.detail
 
 
-def test_streamed_codex_messages_equal_the_whole_parse(monkeypatch):
-    # every Codex fixture (forks, compaction, legacy formats, prompt mirrors), batches of 2
+@pytest.mark.parametrize("source", [Source.CLAUDE, Source.CODEX])
+def test_streamed_messages_equal_the_whole_parse(monkeypatch, source):
+    # every fixture of the source (streamed responses, duplicates, resumed and subagent files,
+    # forks, compaction, legacy formats, prompt mirrors), a message at a time: nothing leaves
+    # before it can no longer change
     from dataclasses import asdict
 
-    from claude_view_pipeline.parsers import codex
-
-    monkeypatch.setattr(codex, "FLUSH_EVERY", 2)
-    for path in sorted((FIXTURES / "codex").glob("*.jsonl")):
-        whole = parse_file(Source.CODEX, str(path))
-        got = []
-        streamed = parse_file(Source.CODEX, str(path), sink=lambda sid, ms: got.extend((sid, asdict(m)) for m in ms))
-        assert got == [(s.id, asdict(m)) for s in whole.sessions for m in s.messages], path.name
-        assert [(s.id, s.messages, s.message_count) for s in streamed.sessions] == [(s.id, [], len(s.messages)) for s in whole.sessions]
-
-
-def test_streamed_claude_messages_equal_the_whole_parse(monkeypatch):
-    # every Claude fixture (streamed responses, duplicates, resumed and subagent files), a
-    # message at a time: a response leaves only after its last line
-    from dataclasses import asdict
-
-    from claude_view_pipeline.parsers import claude
+    from claude_view_pipeline.parsers import claude, codex
 
     monkeypatch.setattr(claude, "FLUSH_EVERY", 1)
-    for path in sorted((FIXTURES / "claude").rglob("*.jsonl")):
-        whole = parse_file(Source.CLAUDE, str(path))
+    monkeypatch.setattr(codex, "FLUSH_EVERY", 1)
+    for path in sorted((FIXTURES / source.value).rglob("*.jsonl")):
+        whole = parse_file(source, str(path))
         got = []
-        streamed = parse_file(Source.CLAUDE, str(path), sink=lambda sid, ms: got.extend((sid, asdict(m)) for m in ms))
+        streamed = parse_file(source, str(path), sink=lambda sid, ms: got.extend((sid, asdict(m)) for m in ms))
         assert got == [(s.id, asdict(m)) for s in whole.sessions for m in s.messages], path.name
-        assert [(s.id, s.relation, s.is_sidechain, s.message_count) for s in streamed.sessions] == \
-               [(s.id, s.relation, s.is_sidechain, len(s.messages)) for s in whole.sessions]
+        assert [(s.id, s.relation, s.is_sidechain, s.messages, s.message_count) for s in streamed.sessions] == \
+               [(s.id, s.relation, s.is_sidechain, [], len(s.messages)) for s in whole.sessions]
