@@ -8,7 +8,6 @@ of the index.
 from __future__ import annotations
 
 import traceback
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from .pipeline import (
     Progress,
     default_workers,
     load_session_index,
+    new_run_id,
     stage_parsed_sessions,
     stage_session_files,
 )
@@ -81,10 +81,6 @@ class IndexRun:
         if self.error:
             out["error"] = self.error
         return out
-
-
-def new_run_id() -> str:
-    return uuid.uuid4().hex
 
 
 def run_checks(db_path: Path, run_id: str, sources: list[Source]) -> dict[str, CheckOutcome]:

@@ -144,7 +144,7 @@ class FileStats:
 # --- pass 1 -------------------------------------------------------------------------------
 
 
-def _new_run_id() -> str:
+def new_run_id() -> str:
     return uuid.uuid4().hex
 
 
@@ -171,7 +171,7 @@ def stage_session_files(source: Source, roots: list[Path], db_path: Path, stagin
         missing=sum(1 for p in known if p not in present),
         roots=[str(r) for r in roots],
     )
-    staging.write(source, "files", run_id or _new_run_id(), {"files": files_table(files, changed)}, {"source": source.value, **{k: v for k, v in report.__dict__.items() if k != "source"}})
+    staging.write(source, "files", run_id or new_run_id(), {"files": files_table(files, changed)}, {"source": source.value, **{k: v for k, v in report.__dict__.items() if k != "source"}})
     pause_point("after_discovery")
     return report
 
@@ -263,7 +263,7 @@ def stage_parsed_sessions(
     files_dir = staging.find(source, "files", run_id)
     listed = session_files_from_table(source, read_table(files_dir, "files"))
     todo = [f for f, changed in listed if full or changed]
-    run_id = run_id or _new_run_id()
+    run_id = run_id or new_run_id()
     out_dir = staging.begin(source, "parsed", run_id)
     results = parse_files(source, todo, out_dir, workers=workers, progress=progress, pool=pool)
     res = results.to_pydict()
@@ -347,7 +347,7 @@ def _metrics(files_dir: Path, parsed_dir: Path, live: bool = False) -> list[tupl
 def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_id: str | None = None, live: bool = False) -> IndexReport:
     parsed_dir = staging.find(source, "parsed", run_id)
     files_dir = Path(read_manifest(parsed_dir)["files_dir"])  # exactly the list that was parsed
-    run_id = run_id or _new_run_id()
+    run_id = run_id or new_run_id()
     w = PartitionWrite(
         source=source,
         run_id=run_id,
