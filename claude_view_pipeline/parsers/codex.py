@@ -347,7 +347,7 @@ def _flush(st: _State, sink: MessageSink, session_id: str, mirrors_dropped: bool
     model output (a later token_count may still attach its usage) and what follows it."""
     cut = len(st.messages)
     if st.pending_output is not None and not everything:
-        cut = next(i for i in range(len(st.messages) - 1, -1, -1) if st.messages[i] is st.pending_output)
+        cut = next((i for i in range(len(st.messages) - 1, -1, -1) if st.messages[i] is st.pending_output), cut)
     batch, st.messages = st.messages[:cut], st.messages[cut:]
     if mirrors_dropped and st.item_prompts:
         drop = {id(m) for m in st.item_prompts}
