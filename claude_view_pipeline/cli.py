@@ -260,9 +260,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     if args.demo_if_empty and not (claude_dir or codex_dir) and not _found_any(sources, settings):
         demo = True
         claude_dir, codex_dir = DEMO_DIR / "claude" / "projects", DEMO_DIR / "codex" / "sessions"
-        if not args.db and not os.environ.get("CLAUDE_VIEW_DB"):
-            # keep demo rows out of the real index the user will build later
-            db_path = db_path.with_name("demo.duckdb")
+        # demo rows never go into a real index, whichever path was asked for (--db,
+        # CLAUDE_VIEW_DB or the default): they go to demo.duckdb beside it
+        db_path = db_path.with_name("demo.duckdb")
         print(
             "No Claude Code or Codex sessions found under "
             + ", ".join(str(r) for s in sources for r in settings.roots[s])

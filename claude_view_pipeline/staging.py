@@ -236,10 +236,11 @@ def table_path(stage_dir: Path, name: str) -> Path:
     return stage_dir / f"{name}.parquet"
 
 
-def parts_glob(stage_dir: Path, name: str) -> str:
+def parts(stage_dir: Path, name: str) -> list[str]:
     """The parts a stage wrote for a table (parsed sessions/messages come in parts, one per
-    parsed chunk, written by the worker that parsed it)."""
-    return str(stage_dir / f"{name}-*.parquet")
+    parsed chunk, written by the worker that parsed it), as a list of files: a pattern would
+    break on an index path with glob characters such as '['."""
+    return sorted(str(p) for p in stage_dir.glob(f"{name}-*.parquet"))
 
 
 def read_table(stage_dir: Path, name: str) -> pa.Table:

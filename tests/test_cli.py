@@ -130,3 +130,24 @@ def test_every_real_corpus_file_is_indexed_or_rejected_with_a_reason(tmp_path):
     known = {None, "empty", "not_a_session_log", "source_mismatch", "duplicate_session_id", "io_error"}
     assert {reason for _, _, reason, _ in outcomes} <= known
     assert all(reason is not None for _, status, reason, _ in outcomes if status == "rejected")
+
+
+def test_demo_rows_never_go_into_a_named_index(tmp_path):
+    # CLAUDE_VIEW_DB (or --db) names a real index; with no sessions found the demo goes beside it
+    home = tmp_path / "home"
+    home.mkdir()
+    real = tmp_path / "data" / "index.duckdb"
+    for extra_args, env in (([], {"HOME": str(home), "CLAUDE_VIEW_DB": str(real)}), (["--db", str(real)], {"HOME": str(home)})):
+        proc = run_cli("index", "--demo-if-empty", "--json", *extra_args, env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["db_path"] == str(real.with_name("demo.duckdb"))
+        assert not real.exists()
+
+
+def test_an_index_path_with_glob_characters_works(tmp_path):
+    db = tmp_path / "odd [1] *name" / "index.duckdb"
+    proc = run_cli("index", "--db", str(db), "--claude-dir", str(FIXTURES / "claude"), "--sources", "claude", "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    # fixtures/claude: 12 files, one session each (subagent and resumed files included)
+    assert summary["success"] and summary["sources"]["claude"]["sessions"] == 12

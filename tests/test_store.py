@@ -211,3 +211,32 @@ def test_the_duckdb_memory_setting_is_a_size_or_an_error():
     for bad in ("abc", "0MB", "-1GB", "1GB'; DROP TABLE sessions; --", "12"):
         with pytest.raises(ConfigError, match="is not a size"):
             duckdb_memory({"CLAUDE_VIEW_DUCKDB_MEMORY": bad})
+
+
+def test_a_file_that_could_not_be_read_is_read_again_next_run(tmp_path, monkeypatch):
+    """An io_error is not a verdict on the file: the next run reads it again even though its
+    size and mtime did not change (a chmod 000 file made readable, a flaky mount)."""
+    from claude_view_pipeline.indexing import run_index
+    from claude_view_pipeline.parsers import base
+
+    corpus = tmp_path / "corpus"
+    generate(corpus, claude_sessions=3, codex_sessions=0, seed=3)
+    roots = {Source.CLAUDE: [corpus / "claude/projects"]}
+    db = tmp_path / "i.duckdb"
+    unreadable = sorted((corpus / "claude/projects").rglob("*.jsonl"))[0]
+    real_open = base.open_regular
+
+    def refuse(path):
+        if path == str(unreadable):
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path)
+
+    monkeypatch.setattr(base, "open_regular", refuse)
+    first = run_index([Source.CLAUDE], db, roots, workers=1)
+    assert first.sources[Source.CLAUDE].index.rejected["io_error"]["files"] == 1
+    assert first.sources[Source.CLAUDE].index.sessions_in_index == 2
+    monkeypatch.setattr(base, "open_regular", real_open)  # readable again, unchanged on disk
+    second = run_index([Source.CLAUDE], db, roots, workers=1)
+    assert (second.sources[Source.CLAUDE].parse.files_parsed, second.sources[Source.CLAUDE].index.sessions_in_index) == (1, 3)
+    third = run_index([Source.CLAUDE], db, roots, workers=1)
+    assert third.sources[Source.CLAUDE].parse.files_parsed == 0  # and once read, it is settled

@@ -15,6 +15,7 @@ import duckdb
 
 from ..faults import pause_point
 from ..parsers.base import REJECT_DUPLICATE_SESSION as REJECT_DUPLICATE
+from ..parsers.base import REJECT_IO_ERROR
 from ..sources import Source
 from .migrate import migrate
 
@@ -28,8 +29,8 @@ class PartitionWrite:
     source: Source
     run_id: str
     files_parquet: Path  # every discovered file of the source (pass 1)
-    sessions_parquet: Path | str  # a file or a glob of parts
-    messages_parquet: Path | str
+    sessions_parquet: list[str]  # the parts, as files
+    messages_parquet: list[str]
     file_results_parquet: Path  # outcome of every file parsed in this run (pass 2)
     metrics: list[tuple[str, str, str, float]] = field(default_factory=list)  # (stage, result, metric, value)
     roots: list[str] = field(default_factory=list)  # where the files were discovered (source_roots)
@@ -52,6 +53,11 @@ def _literal(text: str) -> str:
 
 
 _q = _literal
+
+
+def _files(paths: list[str]) -> str:
+    """A SQL list of file names for read_parquet (no globbing: each is taken as it is)."""
+    return "[" + ", ".join(_literal(p) for p in paths) + "]"
 
 
 def _record_metrics(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> None:
@@ -114,13 +120,13 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
         con.execute(f"CREATE OR REPLACE TEMP TABLE stage_results AS SELECT * FROM read_parquet({_q(w.file_results_parquet)})")
         # a second copy of a session within the batch was rejected at parse time: leave its rows out
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE stage_sessions AS SELECT * FROM read_parquet({_q(w.sessions_parquet)})
+            f"""CREATE OR REPLACE TEMP TABLE stage_sessions AS SELECT * FROM read_parquet({_files(w.sessions_parquet)})
                 WHERE file_path NOT IN (SELECT path FROM stage_results WHERE reason = '{REJECT_DUPLICATE}')"""
         )
         con.execute(f"CREATE OR REPLACE TEMP TABLE stage_files AS SELECT * FROM read_parquet({_q(w.files_parquet)})")
         foreign = con.execute("SELECT count(*) FROM stage_sessions WHERE source IS DISTINCT FROM ?", [src]).fetchone()[0]
         foreign_msgs = con.execute(
-            f"SELECT count(*) FROM read_parquet({_q(w.messages_parquet)}) WHERE source IS DISTINCT FROM ?", [src]
+            f"SELECT count(*) FROM read_parquet({_files(w.messages_parquet)}) WHERE source IS DISTINCT FROM ?", [src]
         ).fetchone()[0]  # checked over every staged row, rejected copies included
         if foreign or foreign_msgs:
             raise SourceScopeError(
@@ -178,7 +184,7 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
         con.execute(
             f"""
             INSERT INTO messages BY NAME
-            SELECT m.* EXCLUDE (file_path), $run AS run_id FROM read_parquet({_q(w.messages_parquet)}) m
+            SELECT m.* EXCLUDE (file_path), $run AS run_id FROM read_parquet({_files(w.messages_parquet)}) m
             WHERE m.session_id NOT IN (SELECT id FROM id_clash WHERE origin = 'new')
               AND m.file_path NOT IN (SELECT path FROM stage_results WHERE reason = '{REJECT_DUPLICATE}')
             """,
@@ -192,9 +198,11 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
 
         con.execute("DELETE FROM indexed_files WHERE source = $src AND path IN (SELECT path FROM stage_results)", {"src": src})
         con.execute(
-            """
+            f"""
             INSERT INTO indexed_files BY NAME
-            SELECT r.path, $src AS source, r.kind, r.size, r.mtime_ns,
+            -- a file that could not be read is read again next run, though it did not change:
+            -- size -1 never matches a fingerprint (the same as a copy whose owner vanished)
+            SELECT r.path, $src AS source, r.kind, CASE WHEN r.reason = '{REJECT_IO_ERROR}' THEN -1 ELSE r.size END AS size, r.mtime_ns,
                    CASE WHEN c.id IS NULL THEN r.status ELSE 'rejected' END AS status,
                    CASE WHEN c.id IS NULL THEN r.reason ELSE 'duplicate_session_id' END AS reason,
                    CASE WHEN c.id IS NULL THEN r.detail ELSE 'session ' || c.id || ' is already indexed from ' || c.winner END AS detail,
