@@ -3,11 +3,9 @@ appended, a new date folder, a file removed) it asks for one run of the index jo
 that source's partition. Changes between two evaluations, or while a run for the
 partition is still queued or running, are picked up together by the next run."""
 
-import os
-
 import dagster as dg
 
-from claude_view_pipeline.config import ConfigError, enable_flag
+from claude_view_pipeline.config import ConfigError, enable_flag, sensor_interval
 from claude_view_pipeline.discovery import discover, fingerprint_digest
 from claude_view_pipeline.sources import ALL_SOURCES, Source
 
@@ -15,7 +13,7 @@ from .index import index_job
 from .resources import IndexSettings
 
 # How often a sensor looks: the floor of the lag from a file write to its rows.
-SENSOR_INTERVAL_S = int(os.environ.get("CLAUDE_VIEW_SENSOR_INTERVAL", "3"))
+SENSOR_INTERVAL_S = sensor_interval()  # a bad value stops the code location loading, naming it
 _ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 
 

@@ -80,8 +80,12 @@ class CliError(Exception):
     """A usage problem: reported on stderr, exit status 2."""
 
 
-def _db_path(args: argparse.Namespace) -> Path:
-    return (args.db or Settings.from_env().db_path).expanduser().resolve()
+def _db_path(args: argparse.Namespace, settings: Settings | None = None) -> Path:
+    path = (args.db or (settings or Settings.from_env()).db_path).expanduser().resolve()
+    if path.is_dir():
+        named = "--db" if args.db else "CLAUDE_VIEW_DB"
+        raise CliError(f"{named} names the directory {path}; name the index file, e.g. {path / 'index.duckdb'}")
+    return path
 
 
 def _existing_db(args: argparse.Namespace) -> Path:
@@ -254,7 +258,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     if not sources:
         return _fail("every source is disabled (ENABLE_CLAUDE_SOURCE / ENABLE_CODEX_SOURCE); nothing to index")
 
-    db_path = (args.db or settings.db_path).expanduser().resolve()
+    db_path = _db_path(args, settings)
     claude_dir, codex_dir = args.claude_dir, args.codex_dir
     demo = False
     if args.demo_if_empty and not (claude_dir or codex_dir) and not _found_any(sources, settings):

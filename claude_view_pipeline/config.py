@@ -52,6 +52,36 @@ def duckdb_memory(env: Mapping[str, str] | None = None) -> tuple[str, bool]:
     return f"{m.group(1)}{m.group(2)}", False
 
 
+def _number(env: Mapping[str, str], name: str, default: float, kind: type, minimum: float, what: str) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    # float("nan") and float("inf") parse, and are no number of seconds either
+    if value is None or value != value or value in (float("inf"), float("-inf")) or value < minimum:
+        raise ConfigError(f"{name}={raw!r} is not {what}; unset it for the default ({default:g})")
+    return value
+
+
+def lock_timeout(env: Mapping[str, str] | None = None) -> float:
+    """Seconds to wait for another writer of the index (CLAUDE_VIEW_LOCK_TIMEOUT)."""
+    return _number(os.environ if env is None else env, "CLAUDE_VIEW_LOCK_TIMEOUT", 120.0, float, 0, "a number of seconds (0 or more)")
+
+
+def parse_workers(env: Mapping[str, str] | None = None) -> int:
+    """Parser processes for large runs (CLAUDE_VIEW_WORKERS; 0 = one per core)."""
+    n = int(_number(os.environ if env is None else env, "CLAUDE_VIEW_WORKERS", 0, int, 0, "a whole number of processes (0 = one per core)"))
+    return n or (os.cpu_count() or 1)
+
+
+def sensor_interval(env: Mapping[str, str] | None = None) -> int:
+    """Seconds between a sensor's looks at its roots (CLAUDE_VIEW_SENSOR_INTERVAL)."""
+    return int(_number(os.environ if env is None else env, "CLAUDE_VIEW_SENSOR_INTERVAL", 3, int, 1, "a whole number of seconds (1 or more)"))
+
+
 def enable_flag(source: Source) -> str:
     """The environment variable that switches a source on and off."""
     return f"ENABLE_{source.value.upper()}_SOURCE"
@@ -126,7 +156,11 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
-        duckdb_memory(env)  # a bad value is a settings error before any work
+        # a bad value is a settings error before any work, not a failure half-way
+        duckdb_memory(env)
+        lock_timeout(env)
+        parse_workers(env)
+        sensor_interval(env)
         return cls(
             db_path=default_db_path(env),
             roots={Source.CLAUDE: claude_roots(env), Source.CODEX: codex_roots(env)},

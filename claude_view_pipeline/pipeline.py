@@ -21,6 +21,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
+from .config import parse_workers
 from .discovery import SessionFile, discover
 from .faults import pause_point
 from .logs import log_event
@@ -185,7 +186,7 @@ def _chunks(items: list, n: int) -> list[list]:
 
 
 def default_workers() -> int:
-    return int(os.environ.get("CLAUDE_VIEW_WORKERS", "0")) or (os.cpu_count() or 1)
+    return parse_workers()
 
 
 def parse_files(source: Source, files: list[SessionFile], out_dir: Path, workers: int | None = None,

@@ -34,3 +34,34 @@ def test_defaults(home):
     assert s.db_path == home / ".local/share/claude-view-pipeline/index.duckdb"
     assert s.enabled_sources() == [Source.CLAUDE, Source.CODEX]
     assert Settings.from_env({"ENABLE_CODEX_SOURCE": "off"}).enabled_sources() == [Source.CLAUDE]
+
+
+@pytest.mark.parametrize("name,raw", [
+    ("CLAUDE_VIEW_LOCK_TIMEOUT", "abc"), ("CLAUDE_VIEW_LOCK_TIMEOUT", "-1"), ("CLAUDE_VIEW_LOCK_TIMEOUT", "nan"),
+    ("CLAUDE_VIEW_LOCK_TIMEOUT", "inf"), ("CLAUDE_VIEW_WORKERS", "abc"), ("CLAUDE_VIEW_WORKERS", "-2"),
+    ("CLAUDE_VIEW_WORKERS", "1.5"), ("CLAUDE_VIEW_SENSOR_INTERVAL", "abc"), ("CLAUDE_VIEW_SENSOR_INTERVAL", "0"),
+    ("CLAUDE_VIEW_DUCKDB_MEMORY", "lots"),
+])
+def test_a_bad_setting_is_an_error_naming_it_before_any_work(name, raw):
+    with pytest.raises(ConfigError, match=f"{name}={raw!r}"):
+        Settings.from_env({name: raw})
+
+
+def test_numeric_settings_read_as_given():
+    from claude_view_pipeline.config import lock_timeout, parse_workers, sensor_interval
+
+    env = {"CLAUDE_VIEW_LOCK_TIMEOUT": "2.5", "CLAUDE_VIEW_WORKERS": "3", "CLAUDE_VIEW_SENSOR_INTERVAL": "7"}
+    assert (lock_timeout(env), parse_workers(env), sensor_interval(env)) == (2.5, 3, 7)
+    assert (lock_timeout({}), sensor_interval({})) == (120.0, 3)
+
+
+def test_the_cli_reports_a_bad_setting_in_one_line_with_exit_2(tmp_path):
+    from helpers import run_cli
+
+    proc = run_cli("index", "--db", str(tmp_path / "i.duckdb"), env={"CLAUDE_VIEW_LOCK_TIMEOUT": "abc"})
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "claude-view-pipeline: error: CLAUDE_VIEW_LOCK_TIMEOUT='abc' is not a number of seconds (0 or more); unset it for the default (120)"]
+    assert not (tmp_path / "i.duckdb").exists()
+    proc = run_cli("index", "--db", str(tmp_path))  # a directory where the index file should be
+    assert proc.returncode == 2 and f"--db names the directory {tmp_path}" in proc.stderr

@@ -14,20 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..config import RETRY_DUCKDB_MEMORY, duckdb_memory
-
-DEFAULT_LOCK_TIMEOUT_S = 120.0
-
-
-def lock_timeout_from_env() -> float:
-    raw = os.environ.get("CLAUDE_VIEW_LOCK_TIMEOUT", "").strip()
-    if not raw:
-        return DEFAULT_LOCK_TIMEOUT_S
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"CLAUDE_VIEW_LOCK_TIMEOUT={raw!r} is not a number of seconds") from None
-    return max(0.0, value)
+from ..config import RETRY_DUCKDB_MEMORY, duckdb_memory, lock_timeout
 
 
 def raise_memory_limit(con: duckdb.DuckDBPyConnection) -> bool:
@@ -75,7 +62,7 @@ def connect(db_path: Path | str, read_only: bool = False, lock_timeout_s: float 
         return held.cursor()
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    timeout = lock_timeout_from_env() if lock_timeout_s is None else lock_timeout_s
+    timeout = lock_timeout() if lock_timeout_s is None else lock_timeout_s
     deadline = time.monotonic() + timeout
     delay = 0.05
     while True:
