@@ -22,6 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from .store import connect
+from .store.migrate import has_table
 
 PROVIDERS = {"claude": "anthropic", "codex": "openai"}
 PERIODS = ("daily", "monthly", "session")
@@ -97,7 +98,7 @@ class _Price:
             con.execute("CREATE TEMP TABLE calls AS SELECT 'x' AS source, 'm' AS model, ?::BIGINT AS input_tokens,"
                         " ?::BIGINT AS cache_read_tokens, ?::BIGINT AS cache_creation_tokens, ?::BIGINT AS output_tokens",
                         [inp, cache_read, cache_write, out])
-            return con.execute(f"SELECT cost_usd FROM ({_COSTED.format(calls='calls')})").fetchall()[0][0]
+            return con.execute(f"SELECT cost_usd FROM ({_COSTED})").fetchall()[0][0]
         finally:
             con.close()
 
@@ -116,6 +117,7 @@ def _price_for(source: str, model: str | None) -> _Price | None:
 
 
 _STEPS = pa.list_(pa.struct([("start", pa.int64()), ("price", pa.float64())]))
+_COMPONENTS = ("input", "cache_read", "cache_write", "output")
 
 
 def _register_prices(con: duckdb.DuckDBPyConnection, known: dict[tuple[str, str], dict[str, list]]) -> None:
@@ -130,17 +132,14 @@ def _register_prices(con: duckdb.DuckDBPyConnection, known: dict[tuple[str, str]
                 " coalesce(list_filter(steps, lambda t: t.start < x)[-1].price, 0)")
 
 
-_COMPONENTS = ("input", "cache_read", "cache_write", "output")
-
-
 def _cached_prices(con: duckdb.DuckDBPyConnection, models: list[tuple[str, str]], writable: bool) -> None:
     """Register ``prices`` for these models: from the index's model_prices cache for this
     price-data version; genai-prices is loaded only for a model not in it (and the answer is
     kept when the connection may write)."""
     version = price_data_version()
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    cache = has_table(con, "model_prices")
     cached: dict[tuple[str, str], dict | None] = {}
-    if "model_prices" in tables:
+    if cache:
         for source, model, priced, *steps in con.execute(
             'SELECT source, model, priced, "input", cache_read, cache_write, "output" FROM model_prices WHERE price_data_version = ?',
             [version],
@@ -148,7 +147,7 @@ def _cached_prices(con: duckdb.DuckDBPyConnection, models: list[tuple[str, str]]
             cached[(source, model)] = dict(zip(_COMPONENTS, steps)) if priced else None
     missing = [m for m in models if m not in cached and m[1]]
     found = {m: _price_for(*m) for m in missing}
-    if writable and missing and "model_prices" in tables:
+    if writable and missing and cache:
         for (source, model), price in found.items():
             steps = price.steps() if price else dict.fromkeys(_COMPONENTS)
             con.execute("INSERT OR REPLACE INTO model_prices VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -175,7 +174,7 @@ SELECT c.*, CASE WHEN p.source IS NOT NULL THEN (
          + c.cache_read_tokens * step_price(p.cache_read, r.request_input)
          + c.cache_creation_tokens * step_price(p.cache_write, r.request_input)
          + c.output_tokens * step_price(p.output, r.request_input)) / 1000000 END AS cost_usd
-FROM {calls} c
+FROM calls c
 CROSS JOIN LATERAL (SELECT c.input_tokens + c.cache_read_tokens + c.cache_creation_tokens AS request_input) r
 LEFT JOIN prices p ON p.source = c.source AND p.model = c.model
 """
@@ -210,7 +209,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, timezone: str, sources: list[str] |
     con.execute(f"SET TimeZone = '{checked_timezone(timezone)}'")
     con.execute(f"CREATE OR REPLACE TEMP TABLE calls AS {_CALLS}", [sources, sources])
     _cached_prices(con, [tuple(r) for r in con.execute("SELECT DISTINCT source, model FROM calls").fetchall()], writable)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE costed AS {_COSTED.format(calls='calls')}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE costed AS {_COSTED}")
 
 
 def _params(timezone: str, since: date | None, until: date | None) -> list:

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from .db import connect
-from .migrate import applied_versions, backup_database
+from .migrate import applied_versions, backup_database, has_table
 
 
 def _stamp() -> str:
@@ -42,8 +42,7 @@ def describe(path: Path) -> dict:
     except duckdb.Error as exc:
         raise ValueError(f"{path} is not a DuckDB index: {exc}") from exc
     try:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        if "sessions" not in tables:
+        if not has_table(con, "sessions"):
             raise ValueError(f"{path} is not a claude-view-pipeline index (no sessions table)")
         counts = dict(con.execute("SELECT source, count(*) FROM sessions GROUP BY source ORDER BY source").fetchall())
         return {"schema_versions": sorted(applied_versions(con)), "sessions_by_source": counts}

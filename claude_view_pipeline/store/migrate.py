@@ -41,11 +41,13 @@ def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the index has this table (an older schema may not)."""
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0] > 0
+
+
 def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-    ).fetchone()[0]
-    if not exists:
+    if not has_table(con, "schema_migrations"):
         return set()
     return {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
 

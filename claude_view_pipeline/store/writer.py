@@ -17,7 +17,7 @@ from ..faults import pause_point
 from ..parsers.base import REJECT_DUPLICATE_SESSION as REJECT_DUPLICATE
 from ..parsers.base import REJECT_IO_ERROR
 from ..sources import Source
-from .migrate import migrate
+from .migrate import has_table, migrate
 
 
 class SourceScopeError(RuntimeError):
@@ -98,8 +98,7 @@ def _recorded_roots(con: duckdb.DuckDBPyConnection, source: Source) -> list[str]
 def recorded_roots(con: duckdb.DuckDBPyConnection, source: Source) -> list[str] | None:
     """The roots a source was last indexed from, or None (never indexed, or an index older
     than schema v5)."""
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    return _recorded_roots(con, source) if "source_roots" in tables else None
+    return _recorded_roots(con, source) if has_table(con, "source_roots") else None
 
 
 def pq_rows(path: Path) -> int:
@@ -342,8 +341,7 @@ def _refresh_aggregates(con: duckdb.DuckDBPyConnection, src: str, run_id: str) -
 
 def indexed_fingerprints(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, tuple[int, int]]:
     """path -> (size, mtime_ns) as last parsed, for the incremental diff of pass 1."""
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    if "indexed_files" not in tables:
+    if not has_table(con, "indexed_files"):
         return {}
     rows = con.execute(
         "SELECT path, size, mtime_ns FROM indexed_files WHERE source = ?", [source.value]
