@@ -6,6 +6,7 @@ import warnings
 import dagster as dg
 
 from claude_view_pipeline import pipeline
+from claude_view_pipeline.config import parse_workers
 from claude_view_pipeline.parse_worker import WorkerPool
 from claude_view_pipeline.sources import SOURCE_NAMES, UnknownSourceError
 
@@ -86,7 +87,7 @@ def parsed_sessions(context: dg.AssetExecutionContext, config: ParseConfig, inde
     metadata: dict = {}
     progress = index.progress_printer(context)
     # one set of parse workers for every source of the run (started only if one needs them)
-    with WorkerPool(index.workers or pipeline.default_workers()) as pool:
+    with WorkerPool(index.workers or parse_workers()) as pool:
         for source in _sources(context, index):
             r = pipeline.stage_parsed_sessions(
                 source, index.staging(), full=config.full_reindex, progress=progress, run_id=context.run.run_id, pool=pool

@@ -11,6 +11,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .config import parse_workers
 from .integrity import CHECKS, CheckOutcome, run_check
 from .parse_worker import WorkerPool
 from .pipeline import (
@@ -18,7 +19,6 @@ from .pipeline import (
     IndexReport,
     ParseReport,
     Progress,
-    default_workers,
     load_session_index,
     new_run_id,
     stage_parsed_sessions,
@@ -115,7 +115,7 @@ def run_index(
     staging = StagingArea.beside(db_path)
     try:
         # one open database for the whole run; workers started only if a source needs them
-        with held_open(db_path) as con, WorkerPool(workers or default_workers()) as pool:
+        with held_open(db_path) as con, WorkerPool(workers or parse_workers()) as pool:
             migrate(con)  # the schema exists from the start: a run killed later leaves a sound, empty index
             for source in sources:
                 discovery = stage_session_files(source, roots[source], db_path, staging, run_id=run.run_id)

@@ -185,17 +185,13 @@ def _chunks(items: list, n: int) -> list[list]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def default_workers() -> int:
-    return parse_workers()
-
-
 def parse_files(source: Source, files: list[SessionFile], out_dir: Path, workers: int | None = None,
                 progress: Progress | None = None, pool: WorkerPool | None = None) -> pa.Table:
     """Parse files into Parquet parts (sessions-NNNNN, messages-NNNNN) in out_dir, in parallel
     for large inputs (in ``pool`` when given, else in workers started for this call);
     returns every file's outcome, duplicates of one session marked."""
     if workers is None:
-        workers = pool.workers if pool else default_workers()
+        workers = pool.workers if pool else parse_workers()
     total_bytes = sum(f.size for f in files)
     use_pool = workers > 1 and (total_bytes >= POOL_MIN_BYTES or len(files) >= POOL_MIN_FILES)
     jobs = [(f.path, f.size, f.mtime_ns, f.kind) for f in files]
@@ -220,7 +216,7 @@ def parse_files(source: Source, files: list[SessionFile], out_dir: Path, workers
                 done += len(chunk)
                 if progress:
                     progress(source, done, len(jobs))
-    if not results:  # nothing to parse: empty parts keep the load's globs valid
+    if not results:  # nothing to parse: empty parts, so the load always has files to read
         results.append(parse_chunk(source.value, [], str(out_dir), 0))
     return _mark_duplicate_ids(pa.concat_tables(results))
 
