@@ -14,13 +14,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .discovery import SessionFile
-from .parsers import STREAMING_PARSERS, parse_file
+from .parsers import parse_file
 from .sources import Source
-from .staging import MESSAGES_SCHEMA, add_message_rows, new_message_columns, parsed_tables, write_parquet
+from .staging import (
+    MESSAGES_SCHEMA,
+    add_message_rows,
+    new_message_columns,
+    parsed_tables,
+    write_parquet,
+)
 
-
-# A file at least this large streams its messages to Parquet while it is parsed (where its
-# source's parser can), so a file of any size is parsed in bounded memory.
+# A file at least this large streams its messages to Parquet while it is parsed, so a file
+# of any size is parsed in bounded memory.
 STREAM_MIN_BYTES = 32 * 1024 * 1024
 
 
@@ -49,7 +54,7 @@ class MessageWriter:
 
 
 def _parse(source: Source, path: str, size: int, out_dir: Path, part: int, i: int):
-    if size < STREAM_MIN_BYTES or source not in STREAMING_PARSERS:
+    if size < STREAM_MIN_BYTES:
         return parse_file(source, path)
     sink = MessageWriter(out_dir / f"messages-{part:05d}-{i:05d}.parquet", path, source)
     result = None

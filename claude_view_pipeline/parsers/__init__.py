@@ -9,23 +9,21 @@ from typing import Callable
 
 from ..sources import Source
 from . import claude, codex
-from .base import REJECT_IO_ERROR, FileParse, Message, Session
+from .base import REJECT_IO_ERROR, FileParse, Message, MessageSink, Session
 
-PARSERS: dict[Source, Callable[..., FileParse]] = {
+PARSERS: dict[Source, Callable[..., FileParse]] = {  # (path, sink=None) -> FileParse
     Source.CLAUDE: claude.parse_file,
     Source.CODEX: codex.parse_file,
 }
-# parsers that can hand finished messages to a sink while reading (bounded memory)
-STREAMING_PARSERS = frozenset({Source.CLAUDE, Source.CODEX})
 
 
-def parse_file(source: Source, path: str, sink=None) -> FileParse:
-    """Parse one file with its source's parser (streaming its messages to ``sink`` where the
-    parser can). Never raises for bad input: an unreadable file is an ``io_error`` rejection,
+def parse_file(source: Source, path: str, sink: MessageSink | None = None) -> FileParse:
+    """Parse one file with its source's parser (with a sink, its messages stream out while the
+    file is read, in bounded memory). Never raises for bad input: an unreadable file is an ``io_error`` rejection,
     a parser bug on odd input is a ``parse_error``."""
     started = time.perf_counter()
     try:
-        result = PARSERS[source](path, sink=sink) if sink is not None else PARSERS[source](path)
+        result = PARSERS[source](path, sink=sink)
     except OSError as exc:
         result = FileParse(source, path, rejection=REJECT_IO_ERROR, detail=f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # noqa: BLE001 - one odd file must not lose the run
@@ -34,4 +32,4 @@ def parse_file(source: Source, path: str, sink=None) -> FileParse:
     return result
 
 
-__all__ = ["PARSERS", "STREAMING_PARSERS", "FileParse", "Message", "Session", "parse_file"]
+__all__ = ["PARSERS", "FileParse", "Message", "MessageSink", "Session", "parse_file"]

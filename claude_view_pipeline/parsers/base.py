@@ -8,7 +8,7 @@ import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Callable, Iterator
 
 import orjson
 
@@ -113,7 +113,10 @@ class FileParse:
 # --- helpers shared by the source parsers -------------------------------------------------
 
 
-_BOM = b"\xef\xbb\xbf"
+BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark, which some editors write before the first line
+
+# Where a parser hands finished messages when streaming: (session id, messages in order).
+MessageSink = Callable[[str, list[Message]], None]
 
 
 def open_regular(path: str):
@@ -141,8 +144,8 @@ def iter_json_lines(path: str, result: FileParse) -> Iterator[tuple[int, dict]]:
         line_no = 0
         for raw in fh:
             line_no += 1
-            if line_no == 1 and raw.startswith(_BOM):
-                raw = raw[len(_BOM):]
+            if line_no == 1:
+                raw = raw.removeprefix(BOM)
             if not raw.strip():
                 continue
             try:

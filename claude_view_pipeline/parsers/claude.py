@@ -8,7 +8,7 @@ become one assistant message and one API call with the fieldwise maximum usage.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from ..sources import Source, canonical_id
 from .base import (
@@ -17,6 +17,7 @@ from .base import (
     REJECT_SOURCE_MISMATCH,
     FileParse,
     Message,
+    MessageSink,
     Session,
     TimeSpan,
     as_int,
@@ -188,8 +189,6 @@ def _first_pass(path: str) -> tuple[dict[str, int], list[str]]:
     return last_line, session_ids
 
 
-# Where the parser hands finished messages when streaming: (session id, messages in order).
-MessageSink = Callable[[str, list[Message]], None]
 FLUSH_EVERY = 5000  # messages held before the finished ones go to the sink
 
 

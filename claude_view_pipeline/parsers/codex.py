@@ -11,17 +11,18 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import orjson
 
 from ..sources import Source, canonical_id
 from .base import (
+    BOM,
     REJECT_EMPTY,
     REJECT_NOT_A_SESSION_LOG,
     REJECT_SOURCE_MISMATCH,
     FileParse,
     Message,
+    MessageSink,
     Session,
     TimeSpan,
     as_int,
@@ -327,7 +328,7 @@ def _has_user_message_events(path: str) -> bool:
             if b"user_message" not in raw:
                 continue
             try:
-                line = orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
+                line = orjson.loads(raw.removeprefix(BOM))
             except orjson.JSONDecodeError:
                 continue
             if isinstance(line, dict) and sniff_line(line) is Source.CODEX:
@@ -337,8 +338,6 @@ def _has_user_message_events(path: str) -> bool:
     return False
 
 
-# Where the parser hands finished messages when streaming: (session id, messages in order).
-MessageSink = Callable[[str, list[Message]], None]
 FLUSH_EVERY = 5000  # messages held before a batch goes to the sink
 
 
