@@ -7,7 +7,6 @@ from pathlib import Path
 from .store import connect
 
 
-
 def format_summary(summary: dict) -> str:
     lines = [f"index: {summary['db_path']}"]
     header = f"  {'source':<8}{'files':>8}{'parsed':>8}{'rejected':>10}{'sessions':>10}{'messages':>10}{'tokens':>16}"
