@@ -15,7 +15,7 @@ from claude_view_pipeline.staging import StagingArea
 
 class IndexSettings(dg.ConfigurableResource):
     """Unset fields fall back to the environment (CLAUDE_VIEW_DB, CLAUDE_PROJECTS_DIR,
-    CODEX_SESSIONS_DIR, CODEX_HOME, ENABLE_*_SOURCE; see DESIGN.md)."""
+    CODEX_SESSIONS_DIR, CODEX_HOME, ENABLE_*_SOURCE; see README, Settings)."""
 
     db_path: Optional[str] = None
     claude_dir: Optional[str] = None

@@ -1,4 +1,4 @@
-"""Settings from the environment (DESIGN.md "Environment"), overridable by CLI flags.
+"""Settings from the environment (README, "Settings"), overridable by CLI flags.
 
 Everything that reads os.environ lives here, so the rest of the core takes plain values.
 """
@@ -119,7 +119,7 @@ def default_db_path(env: Mapping[str, str]) -> Path:
 
 
 def claude_roots(env: Mapping[str, str]) -> list[Path]:
-    """Claude Code ``projects`` directories to scan (FORMATS.md 2, Layout)."""
+    """Claude Code ``projects`` directories to scan (docs/parsing-rules.md)."""
     if env.get("CLAUDE_PROJECTS_DIR"):
         return [Path(env["CLAUDE_PROJECTS_DIR"]).expanduser()]
     if env.get("CLAUDE_CONFIG_DIR"):

@@ -313,7 +313,7 @@ def _log_file_outcomes(source: Source, res: dict) -> None:
 
 
 def _metrics(files_dir: Path, parsed_dir: Path, live: bool = False) -> list[tuple[str, str, str, float]]:
-    """index_metrics rows (stage, result, metric, value) for this run (DESIGN.md). A run a
+    """index_metrics rows (stage, result, metric, value) for this run (docs/tables.md). A run a
     sensor started for files written while the tools run also gets stage=live rows."""
     files = read_manifest(files_dir)
     res = read_table(parsed_dir, "file_results").to_pydict()

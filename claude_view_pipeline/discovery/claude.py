@@ -1,6 +1,6 @@
 """Claude Code layout: ``projects/<encoded-cwd>/<session>.jsonl`` plus subagent transcripts,
 old style ``projects/<enc>/agent-<id>.jsonl`` and new style
-``projects/<enc>/<session>/subagents/agent-<id>.jsonl`` (FORMATS.md 2, Layout)."""
+``projects/<enc>/<session>/subagents/agent-<id>.jsonl`` (docs/parsing-rules.md)."""
 
 from __future__ import annotations
 

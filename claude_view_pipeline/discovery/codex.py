@@ -1,5 +1,5 @@
 """Codex CLI layout: ``sessions/YYYY/MM/DD/rollout-*.jsonl``, the flat layout of the
-oldest builds, and ``archived_sessions/`` (FORMATS.md 1, Layout). Only ``rollout-*.jsonl``
+oldest builds, and ``archived_sessions/`` (docs/parsing-rules.md). Only ``rollout-*.jsonl``
 files are sessions (``$CODEX_HOME/history.jsonl`` is not)."""
 
 from __future__ import annotations

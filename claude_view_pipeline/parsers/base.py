@@ -1,4 +1,4 @@
-"""The unified session + message model every source parser produces (FORMATS.md 3),
+"""The unified session + message model every source parser produces (docs/tables.md),
 and the one place where a session's counts and token totals are derived from its messages."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Message:
     # a copy of history another session owns (a fork's replayed prefix); never counted
     inherited: bool = False
     # identity of the record across files (Claude line uuid or response id, Codex token
-    # event): the index counts a record copied into several files once (DESIGN.md)
+    # event): the index counts a record copied into several files once (docs/parsing-rules.md)
     dedup_key: str | None = None
     # the session a copied line says it came from, when that is not this session
     origin_session_id: str | None = None

@@ -1,4 +1,4 @@
-"""Claude Code transcript parser (FORMATS.md 2).
+"""Claude Code transcript parser (docs/parsing-rules.md).
 
 One file is one session. Assistant responses streamed over several lines (one line per
 content block, shared ``message.id`` + ``requestId``, usage repeated and sometimes partial)
@@ -112,7 +112,7 @@ def session_ids_for(path: Path, seen_ids: list[str]) -> tuple[str, str | None, s
     """(source_session_id, parent canonical id, relation) for a Claude file.
 
     A subagent transcript is its own session named by its file stem, linked to the session
-    it belongs to (DESIGN.md). A main file is named by its sessionId; a first-line
+    it belongs to (docs/parsing-rules.md). A main file is named by its sessionId; a first-line
     sessionId that differs is the session it continues (resume).
     """
     stem = path.stem

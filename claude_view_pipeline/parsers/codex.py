@@ -1,4 +1,4 @@
-"""Codex CLI rollout parser (FORMATS.md 1): the current ``{timestamp,type,payload}``
+"""Codex CLI rollout parser (docs/parsing-rules.md): the current ``{timestamp,type,payload}``
 envelope, the brief ``record_type`` format and the pre-envelope legacy format.
 
 Tokens come from the thread's running ``total_token_usage``: each event contributes its
@@ -178,7 +178,7 @@ def _token_count(st: _State, payload: dict, ts, raw_ts: object, line_no: int) ->
     total = _usage(info.get("total_token_usage"))
     last = _usage(info.get("last_token_usage"))
     # the same event copied into another file (a branch replaying its parent) has the same
-    # timestamp and running total: the index counts it once (DESIGN.md)
+    # timestamp and running total: the index counts it once (docs/parsing-rules.md)
     vector = total or last or {}
     key = f"tc:{raw_ts}:" + ",".join(str(vector.get(f, 0)) for f in _TOKEN_FIELDS)
     if st.replaying:

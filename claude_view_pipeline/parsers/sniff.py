@@ -2,7 +2,7 @@
 
 Used to confirm that a file under a source's root really is that source's log, so a
 Codex rollout dropped under the Claude root (or the reverse) is rejected, never parsed
-by the wrong parser (HARDENING-PLAN quality bar 2)."""
+by the wrong parser."""
 
 from __future__ import annotations
 

@@ -258,7 +258,7 @@ def _attribute_copies(con: duckdb.DuckDBPyConnection, src: str, run_id: str) -> 
     """A record copied into several files (a resumed Claude session, a Codex branch) counts
     once in the whole index: the copy that appears first owns it (earliest timestamp, then
     a main session over a subagent, then a line that names its own session, then path
-    order); the others are marked inherited and carry no tokens (DESIGN.md)."""
+    order); the others are marked inherited and carry no tokens (docs/parsing-rules.md)."""
     # only keys held by more than one session need an owner: find those first (two narrow
     # columns), so the wide grouping below sees the few copies, not every message written
     con.execute(
