@@ -68,7 +68,7 @@ def test_run_for_an_unknown_source_is_refused(dagster_dev):
     launched = dagster_dev.gql(
         """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
              ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
-        {"p": {"selector": {"repositoryLocationName": "assets.definitions:defs", "repositoryName": "__repository__", "jobName": "index_sessions"},
+        {"p": {"selector": {"repositoryLocationName": "claude_view_pipeline", "repositoryName": "__repository__", "jobName": "index_sessions"},
                "runConfigData": {}, "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "gemini"}]}}},
     )["launchRun"]
     if launched["__typename"] != "LaunchRunSuccess":  # refused at launch: equally fine
@@ -112,7 +112,7 @@ def browser():
 
 
 @pytest.mark.parametrize("page_name,path,expected", [
-    ("asset-graph", "/locations/assets.definitions:defs/asset-groups/session_index", ["session_files", "parsed_sessions", "session_index", "verification_report"]),
+    ("asset-graph", "/locations/claude_view_pipeline/asset-groups/session_index", ["session_files", "parsed_sessions", "session_index", "verification_report"]),
     ("partitions", "/assets/session_index?view=partitions", ["claude", "codex"]),
     ("checks", "/assets/session_index?view=checks", ["sessions_id_canonical", "messages_reference_sessions", "partition_writes_own_source"]),
 ])

@@ -1,20 +1,25 @@
-"""The per-source sensors: a run when files appear, grow or a new date folder arrives;
-none when nothing changed; one for a burst; a skip, with the reason, for a disabled
-source. And a live file's half-written last line is no parse error."""
+"""The per-source sensors: a run while the files on disk differ from the index (new, grown,
+removed files, a new date folder; one run for a burst), none when the index holds them;
+a failed run retried without any file change, with back-off; a wait while any run or
+process writes the index; a skip, with the reason, for a disabled source. And a live
+file's half-written last line is no parse error."""
 
 import shutil
+import subprocess
+import sys
 
 import dagster as dg
 import duckdb
 import pytest
+from helpers import FIXTURES
 
+from assets import sensors
 from assets.resources import IndexSettings
 from assets.sensors import evaluate, session_file_sensors
 from claude_view_pipeline import pipeline
+from claude_view_pipeline.indexing import run_index
 from claude_view_pipeline.sources import Source
 from claude_view_pipeline.staging import StagingArea
-
-from helpers import FIXTURES
 
 SENSORS = {s.name: s for s in session_file_sensors}
 
@@ -28,52 +33,137 @@ def codex_root(tmp_path):
     return root
 
 
-def tick(root, cursor, instance, source=Source.CODEX):
-    index = IndexSettings(db_path="/nonexistent/i.duckdb", codex_dir=str(root), claude_dir=str(root))
+def tick(root, cursor, instance, db="/nonexistent/i.duckdb", source=Source.CODEX, now=None):
+    index = IndexSettings(db_path=str(db), codex_dir=str(root), claude_dir=str(root))
     ctx = dg.build_sensor_context(cursor=cursor, instance=instance, resources={"index": index})
-    result = evaluate(ctx, source, index)
+    result = evaluate(ctx, source, index, now=now)
     return result, ctx.cursor
 
 
-def test_sensor_requests_a_run_only_when_files_change(codex_root):
-    with dg.DagsterInstance.ephemeral() as instance:
-        first, cursor = tick(codex_root, None, instance)
-        assert isinstance(first, dg.RunRequest) and first.partition_key == "codex"
-        assert first.tags["claude_view/trigger"] == "sensor"
+def index_codex(root, db) -> None:
+    run = run_index([Source.CODEX], db, {Source.CODEX: [root]}, workers=1)
+    assert run.error is None, run.error
 
-        same, cursor2 = tick(codex_root, cursor, instance)
-        assert isinstance(same, dg.SkipReason) and "no new or changed codex session files (1 watched)" in same.skip_message
-        assert cursor2 == cursor
+
+def test_sensor_requests_a_run_until_the_index_holds_the_files(tmp_path, codex_root):
+    db = tmp_path / "i.duckdb"
+    with dg.DagsterInstance.ephemeral() as instance:
+        first, cursor = tick(codex_root, None, instance, db)
+        assert isinstance(first, dg.RunRequest) and first.partition_key == "codex"
+        assert first.tags == {"claude_view/trigger": "sensor", "claude_view/attempt": "1", "claude_view/changes": "1 new"}
+
+        index_codex(codex_root, db)
+        same, cursor = tick(codex_root, cursor, instance, db)
+        assert isinstance(same, dg.SkipReason)
+        assert same.skip_message == "the index holds all 1 codex session files as they are on disk"
+        assert cursor is None
 
         # lines appended to a live file
         live = next(codex_root.rglob("rollout-*.jsonl"))
         with open(live, "a") as fh:
             fh.write('{"timestamp":"2026-01-10T09:05:00.000Z","type":"event_msg","payload":{"type":"user_message","message":"more"}}\n')
-        grown, cursor3 = tick(codex_root, cursor, instance)
+        grown, cursor = tick(codex_root, cursor, instance, db)
         assert isinstance(grown, dg.RunRequest) and grown.run_key != first.run_key
+        assert grown.tags["claude_view/changes"] == "1 changed"
 
-        # a burst: a new date folder, a new file and more appends, all before the next look
+        # a burst before the run: a new date folder, a new file and more appends
         nxt = codex_root / "2026" / "01" / "11"
         nxt.mkdir(parents=True)
         shutil.copy(FIXTURES / "codex" / "tool_heavy.jsonl", nxt / "rollout-2026-01-11T14-00-00-0199a000-0000-7000-8000-000000000002.jsonl")
         for i in range(20):
             with open(live, "a") as fh:
                 fh.write('{"timestamp":"2026-01-10T09:06:%02d.000Z","type":"event_msg","payload":{"type":"agent_message","message":"x"}}\n' % i)
-        burst, cursor4 = tick(codex_root, cursor3, instance)
-        assert isinstance(burst, dg.RunRequest)  # one request for all of it
-        again, _ = tick(codex_root, cursor4, instance)
-        assert isinstance(again, dg.SkipReason)
+        burst, cursor = tick(codex_root, cursor, instance, db)
+        assert isinstance(burst, dg.RunRequest) and burst.tags["claude_view/changes"] == "1 new, 1 changed"
+        assert burst.tags["claude_view/attempt"] == "1"  # a new disk state, a first attempt
+        index_codex(codex_root, db)
+        assert isinstance(tick(codex_root, cursor, instance, db)[0], dg.SkipReason)
+
+        live.unlink()
+        gone, _ = tick(codex_root, None, instance, db)
+        assert isinstance(gone, dg.RunRequest) and gone.tags["claude_view/changes"] == "1 gone"
+        index_codex(codex_root, db)  # the file's rows stay, marked missing: in sync again
+        assert isinstance(tick(codex_root, None, instance, db)[0], dg.SkipReason)
 
 
-def test_sensor_waits_while_a_run_of_its_partition_is_active(codex_root):
+def test_a_failed_run_is_retried_without_any_file_change(tmp_path, codex_root, monkeypatch):
+    """The failure is real: the index file is garbage for the first run (as after a disk
+    error), and the run's own step fails on it."""
+    from assets.definitions import defs
+
+    db = tmp_path / "i.duckdb"
+    db.write_bytes(b"this is not a DuckDB database" * 100)
+    monkeypatch.setenv("CLAUDE_VIEW_DB", str(db))
+    monkeypatch.setenv("CODEX_SESSIONS_DIR", str(codex_root))
+    job = defs.resolve_job_def("index_sessions")
     with dg.DagsterInstance.ephemeral() as instance:
-        from assets.definitions import defs
+        first, cursor = tick(codex_root, None, instance, db)
+        assert isinstance(first, dg.RunRequest)
+        failed = job.execute_in_process(instance=instance, partition_key="codex", tags=first.tags, raise_on_error=False)
+        assert not failed.success
 
-        job = defs.resolve_job_def("index_sessions")
-        instance.create_run_for_job(job_def=job, tags={"dagster/partition": "codex"}, status=dg.DagsterRunStatus.STARTED)
+        db.unlink()  # the operator moves the broken file away; no session file changes
+        retry, cursor = tick(codex_root, cursor, instance, db)
+        assert isinstance(retry, dg.RunRequest)
+        assert retry.run_key != first.run_key and retry.tags["claude_view/attempt"] == "2"
+        assert job.execute_in_process(instance=instance, partition_key="codex", tags=retry.tags).success
+
+        done, cursor = tick(codex_root, cursor, instance, db)
+        assert isinstance(done, dg.SkipReason) and cursor is None
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT id FROM sessions").fetchall() == [("codex:0199a000-0000-7000-8000-000000000001",)]
+    finally:
+        con.close()
+
+
+def test_retries_of_a_run_that_keeps_failing_back_off(tmp_path, codex_root):
+    db = tmp_path / "i.duckdb"
+    db.write_bytes(b"garbage" * 100)
+    interval = sensors.SENSOR_INTERVAL_S
+    with dg.DagsterInstance.ephemeral() as instance:
+        r1, cursor = tick(codex_root, None, instance, db, now=1000.0)
+        r2, cursor = tick(codex_root, cursor, instance, db, now=1000.0)  # the first retry goes at once
+        assert [r1.tags["claude_view/attempt"], r2.tags["claude_view/attempt"]] == ["1", "2"]
+        wait, cursor = tick(codex_root, cursor, instance, db, now=1000.0 + interval)
+        assert isinstance(wait, dg.SkipReason)
+        assert wait.skip_message.endswith(f"left the index behind; retrying in {interval:.0f}s")
+        r3, cursor = tick(codex_root, cursor, instance, db, now=1000.0 + 2 * interval)
+        assert r3.tags["claude_view/attempt"] == "3" and r3.run_key.endswith("-3")
+
+
+@pytest.mark.parametrize("kind", ["index_job", "catalog_launch_of_daily_usage"])
+def test_sensor_waits_while_any_run_that_writes_the_index_is_active(codex_root, kind):
+    from assets.definitions import defs
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        if kind == "index_job":  # even one for the other source
+            job = defs.resolve_job_def("index_sessions")
+            run = instance.create_run_for_job(job_def=job, tags={"dagster/partition": "claude"}, status=dg.DagsterRunStatus.STARTED)
+        else:
+            job = defs.resolve_implicit_global_asset_job_def()
+            run = instance.create_run_for_job(job_def=job, asset_selection=frozenset({dg.AssetKey("daily_usage")}),
+                                              status=dg.DagsterRunStatus.STARTING)
         result, cursor = tick(codex_root, None, instance)
-        assert isinstance(result, dg.SkipReason) and "already queued or running" in result.skip_message
+        assert isinstance(result, dg.SkipReason)
+        assert result.skip_message == f"run {run.run_id[:8]} writes the index; codex changes (1 new) follow it"
         assert cursor is None  # the change is still pending for the next look
+
+
+def test_sensor_waits_while_another_process_holds_the_index(tmp_path, codex_root):
+    db = tmp_path / "i.duckdb"
+    index_codex(codex_root, db)
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb,sys,time; c=duckdb.connect({str(db)!r}); print('held', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with dg.DagsterInstance.ephemeral() as instance:
+            result, cursor = tick(codex_root, None, instance, db)
+        assert isinstance(result, dg.SkipReason)
+        assert result.skip_message == "another process is writing the index; codex is compared again at the next look"
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_disabled_source_sensor_says_why(codex_root, monkeypatch):

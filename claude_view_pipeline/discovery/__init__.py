@@ -73,7 +73,8 @@ def fingerprint_digest(files: list[SessionFile]) -> str:
 
     h = hashlib.sha1()
     for f in files:
-        h.update(f"{f.path}\0{f.size}\0{f.mtime_ns}\n".encode())
+        # surrogateescape: a file name that is not valid UTF-8 still has its own bytes
+        h.update(f"{f.path}\0{f.size}\0{f.mtime_ns}\n".encode("utf-8", "surrogateescape"))
     return h.hexdigest()[:16]
 
 
