@@ -53,7 +53,7 @@ def _build_parser() -> argparse.ArgumentParser:
     us.add_argument("--no-refresh", action="store_true",
                     help="answer from the index as it is (default: index new and changed session files first)")
     us.add_argument("--debug", action="store_true", help="show the full traceback when the refresh fails")
-    rp = sub.add_parser("report", parents=[db], help="the verification report (K1): parse success, unknown events, idempotency, drift")
+    rp = sub.add_parser("report", parents=[db], help="the verification report: parse success, unknown events, idempotency, drift (exit 1 when a threshold fails)")
     rp.add_argument("--out", type=Path, help="also write the markdown to this file (e.g. docs/testing/verification-report.md)")
     rp.add_argument("--json", action="store_true", help="print JSON instead of markdown")
     sub.add_parser("metrics", parents=[db], help="print the Prometheus exposition of the index's metrics")
@@ -138,7 +138,8 @@ def cmd_usage(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Exit 0 when every threshold holds, 1 when one does not (so scripts can gate on it)."""
+    """Exit 0 when every threshold holds or only drift warns, 1 when one fails (so scripts
+    can gate on it)."""
     from dataclasses import asdict
 
     from .verification import build_report
@@ -150,7 +151,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
     if args.json:
-        print(json.dumps({s: {**asdict(r), "failed": r.failed()} for s, r in report.sources.items()}, indent=2, sort_keys=True))
+        print(json.dumps({s: {**asdict(r), "failed": r.failed(), "warnings": r.warnings()} for s, r in report.sources.items()}, indent=2, sort_keys=True))
     else:
         print(text, end="")
     return 1 if any(r.failed() for r in report.sources.values()) else 0

@@ -1,18 +1,20 @@
-"""The verification report: the statistical protocol (K1) the hardening plan's authors wrote
-for Codex, made runnable, per source.
+"""The verification report: how well the index reflects the session files, per source, as
+a few statistics with pass/fail thresholds.
 
 - parse_success_rate: files that yielded a session / files that should have (rejections for
   io_error, parse_error, not_a_session_log count against it; an empty file, a file of the
   other source and a second copy of an indexed session do not), with a Wilson 95% interval;
 - session_id_match_rate: sessions whose source_session_id is the id their file is named by;
 - unknown_event_ratio: line/payload types the parsers do not know / lines parsed;
-- idempotency_diff_count: sessions whose file is unchanged since the previous report but
-  whose content is not;
+- idempotency_diff_count: sessions whose file is unchanged since the baseline but whose
+  content is not;
 - duplicate_identity_conflicts: canonical ids held twice, or not equal to source:id;
-- kind_psi: population stability index of the message-kind distribution vs the previous
-  report (drift in what the logs contain).
-Thresholds (the protocol's): success >= 99.5%, unknown ratio <= 1%, idempotency diff 0,
-duplicate conflicts 0; PSI above 0.25 is flagged as drift."""
+- kind_psi: population stability index of the message-kind distribution vs the baseline
+  (drift in what the logs contain).
+The baseline is the last report of an earlier day (UTC): a report compares with yesterday's
+when the report runs daily, however often it runs in between. Thresholds: success >= 99.5%,
+unknown ratio <= 1%, idempotency diff 0, duplicate conflicts 0; PSI above 0.25 is flagged as
+drift."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import math
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import orjson
@@ -35,6 +37,8 @@ THRESHOLDS = {
     "duplicate_identity_conflicts": ("==", 0),
     "kind_psi": ("<=", 0.25),
 }
+# drift is a warning: the logs changing shape is worth a look, not a broken index
+WARNING_METRICS = ("kind_psi",)
 FAILURE_REASONS = ("io_error", "parse_error", "not_a_session_log")
 _UUID_TAIL = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
 # the session columns whose change on an unchanged file is an idempotency failure
@@ -95,7 +99,12 @@ class SourceReport:
     rejections: dict[str, int] = field(default_factory=dict)
 
     def failed(self) -> list[str]:
-        return [m for m in THRESHOLDS if not passes(m, getattr(self, m))]
+        """Thresholds that do not hold and fail the report."""
+        return [m for m in THRESHOLDS if m not in WARNING_METRICS and not passes(m, getattr(self, m))]
+
+    def warnings(self) -> list[str]:
+        """Thresholds that do not hold and only warn (drift)."""
+        return [m for m in WARNING_METRICS if not passes(m, getattr(self, m))]
 
 
 @dataclass
@@ -103,22 +112,26 @@ class Report:
     report_id: str
     created_at: datetime
     sources: dict[str, SourceReport]
+    baseline_day: date | None = None  # the day of the report the drift figures compare with
 
     def markdown(self) -> str:
         lines = ["# Index verification report", "", f"Report {self.report_id}, {self.created_at:%Y-%m-%d %H:%M:%S} UTC. "
                  "Thresholds: parse success >= 99.5%, unknown events <= 1%, idempotency diff 0, duplicate identity conflicts 0, "
-                 "kind drift PSI <= 0.25.", "",
+                 "kind drift PSI <= 0.25. "
+                 + (f"Drift and idempotency compare with the report of {self.baseline_day}." if self.baseline_day
+                    else "No report of an earlier day yet: drift and idempotency have no baseline."), "",
                  "| source | parse success (95% CI) | session-id match | unknown events | idempotency diff | duplicate conflicts | kind PSI | verdict |",
                  "|---|---|---|---|---|---|---|---|"]
         for s in self.sources.values():
             pct = lambda v: "n/a" if v is None else f"{100 * v:.2f}%"  # noqa: E731
             lo, hi = s.parse_success_ci95
-            failed = s.failed()
+            failed, warned = s.failed(), s.warnings()
+            verdict = "FAIL: " + ", ".join(failed + warned) if failed else ("warn: " + ", ".join(warned) if warned else "pass")
             lines.append(
                 f"| {s.source} | {pct(s.parse_success_rate)} ({s.files_ok}/{s.files_expected}; {100 * lo:.2f}-{100 * hi:.2f}%) "
                 f"| {pct(s.session_id_match_rate)} | {pct(s.unknown_event_ratio)} ({s.unknown_events}/{s.lines}) "
                 f"| {s.idempotency_diff_count} | {s.duplicate_identity_conflicts} | {'n/a' if s.kind_psi is None else f'{s.kind_psi:.3f}'} "
-                f"| {'FAIL: ' + ', '.join(failed) if failed else 'pass'} |")
+                f"| {verdict} |")
         lines.append("")
         for s in self.sources.values():
             if s.rejections:
@@ -134,12 +147,17 @@ def _id_from_path(source: str, path: str) -> str:
     return stem
 
 
-def build_report(db_path: Path) -> Report:
-    """Compute the report from the index, store it, and make it the next report's baseline."""
+def build_report(db_path: Path, now: datetime | None = None) -> Report:
+    """Compute the report from the index and store it; its snapshots become the baseline of
+    the reports of later days. ``now`` (UTC) is the report's time; tests set it."""
     con = connect(db_path)
     try:
         migrate(con)
-        report = Report(uuid.uuid4().hex, datetime.now(timezone.utc), {})
+        report = Report(uuid.uuid4().hex, now or datetime.now(timezone.utc), {})
+        today = report.created_at.date()
+        report.baseline_day = con.execute(
+            "SELECT max(taken_on) FROM verification_kind_snapshot WHERE taken_on < ?", [today]).fetchall()[0][0]
+        base = report.baseline_day
         for source in SOURCE_NAMES:
             s = SourceReport(source)
             outcomes = dict(con.execute(
@@ -159,15 +177,16 @@ def build_report(db_path: Path) -> Report:
             s.unknown_event_ratio = s.unknown_events / s.lines if s.lines else None
             s.idempotency_diff_count = con.execute(
                 f"""SELECT count(*) FROM (SELECT id, file_size, file_mtime_ns, hash({_CONTENT}) AS h FROM sessions WHERE source = $s) cur
-                    JOIN verification_session_snapshot prev ON prev.source = $s AND prev.session_id = cur.id
+                    JOIN verification_session_snapshot prev ON prev.source = $s AND prev.session_id = cur.id AND prev.taken_on = $base
                     WHERE prev.file_size IS NOT DISTINCT FROM cur.file_size AND prev.file_mtime_ns IS NOT DISTINCT FROM cur.file_mtime_ns
-                      AND prev.content_hash <> cur.h""", {"s": source}).fetchone()[0]
+                      AND prev.content_hash <> cur.h""", {"s": source, "base": base}).fetchone()[0]
             s.duplicate_identity_conflicts = con.execute(
                 """SELECT (SELECT count(*) - count(DISTINCT id) FROM sessions WHERE source = $s)
                         + (SELECT count(*) - count(DISTINCT source_session_id) FROM sessions WHERE source = $s)
                         + (SELECT count(*) FROM sessions WHERE source = $s AND id <> source || ':' || source_session_id)""",
                 {"s": source}).fetchone()[0]
-            previous = dict(con.execute("SELECT kind, n FROM verification_kind_snapshot WHERE source = ?", [source]).fetchall())
+            previous = dict(con.execute(
+                "SELECT kind, n FROM verification_kind_snapshot WHERE source = ? AND taken_on = ?", [source, base]).fetchall())
             current = dict(con.execute("SELECT coalesce(kind, role), count(*) FROM messages WHERE source = ? GROUP BY ALL", [source]).fetchall())
             s.kind_psi = psi(previous, current)
             report.sources[source] = s
@@ -181,10 +200,13 @@ def build_report(db_path: Path) -> Report:
                       "files_expected": s.files_expected, "sessions": s.sessions}
             con.executemany("INSERT INTO verification_reports VALUES (?, ?, ?, ?, ?)",
                             [[report.report_id, report.created_at, s.source, k, v] for k, v in values.items()])
-        con.execute("DELETE FROM verification_session_snapshot")
-        con.execute(f"INSERT INTO verification_session_snapshot SELECT source, id, file_size, file_mtime_ns, hash({_CONTENT}) FROM sessions")
-        con.execute("DELETE FROM verification_kind_snapshot")
-        con.execute("INSERT INTO verification_kind_snapshot SELECT source, coalesce(kind, role), count(*) FROM messages GROUP BY ALL")
+        # keep the baseline day's snapshot and today's (this report's, replacing today's earlier one)
+        for table in ("verification_session_snapshot", "verification_kind_snapshot"):
+            con.execute(f"DELETE FROM {table} WHERE taken_on IS DISTINCT FROM $base", {"base": base})
+        con.execute(f"INSERT INTO verification_session_snapshot SELECT source, id, file_size, file_mtime_ns, hash({_CONTENT}), $today FROM sessions",
+                    {"today": today})
+        con.execute("INSERT INTO verification_kind_snapshot SELECT source, coalesce(kind, role), count(*), $today FROM messages GROUP BY ALL",
+                    {"today": today})
         con.execute("COMMIT")
         return report
     finally:
