@@ -16,9 +16,19 @@ class UsageConfig(dg.Config):
     """IANA zone the days are cut in; default: the machine's local zone."""
 
 
+# Refresh whenever the index changed. Plain eager() also waits until every dependency
+# partition exists, so with Codex disabled (its partition never written) it would never fire;
+# instead it waits only until some source has been indexed at all.
+REFRESH_AFTER_INDEX = (
+    dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+    & dg.AutomationCondition.any_deps_match(~dg.AutomationCondition.missing())
+).with_label("eager, once any source is indexed")
+
+
 @dg.asset(
     deps=[session_index],
     group_name="usage",
+    automation_condition=REFRESH_AFTER_INDEX,
     kinds={"duckdb", "python"},
     pool=WRITER_POOL,
     description=(

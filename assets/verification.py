@@ -18,8 +18,16 @@ _CHECKS = {
 }
 
 
+# Once a day, at the start of the UTC day the report's baselines are cut by.
+DAILY_AT_MIDNIGHT_UTC = (
+    dg.AutomationCondition.cron_tick_passed("0 0 * * *", cron_timezone="UTC").since_last_handled()
+    & ~dg.AutomationCondition.in_progress()
+)
+
+
 @dg.asset(
     deps=[session_index],
+    automation_condition=DAILY_AT_MIDNIGHT_UTC,
     group_name=GROUP,
     kinds={"duckdb"},
     pool=WRITER_POOL,  # it records its baseline in the index file

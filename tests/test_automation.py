@@ -1,0 +1,70 @@
+"""Declarative automation, evaluated the way the automation sensor does
+(dg.evaluate_automation_conditions): daily_usage follows every index change, also with one
+source never indexed (Codex disabled), and waits while nothing is indexed; the
+verification report runs once a day."""
+
+from datetime import datetime, timedelta, timezone
+
+import dagster as dg
+import pytest
+
+from assets.definitions import automation_sensor, defs
+from assets.index import index_assets
+from assets.resources import IndexSettings
+from assets.usage import daily_usage
+from benchmarks.synth import generate
+
+# Dagster's own evaluation helper passes a beta parameter
+pytestmark = pytest.mark.filterwarnings("ignore:Parameter `include_sources`:dagster.BetaWarning")
+DAILY_USAGE = dg.AssetKey("daily_usage")
+REPORT = dg.AssetKey("verification_report")
+
+
+@pytest.fixture
+def index(tmp_path):
+    generate(tmp_path / "c", claude_sessions=2, codex_sessions=2, seed=5)
+    return IndexSettings(db_path=str(tmp_path / "i.duckdb"), claude_dir=str(tmp_path / "c/claude/projects"),
+                         codex_dir=str(tmp_path / "c/codex/sessions"))
+
+
+def requested(result) -> set[str]:
+    return {key.to_user_string() for key in (DAILY_USAGE, REPORT) if result.get_num_requested(key)}
+
+
+def test_daily_usage_follows_each_index_change_with_one_source_never_indexed(index):
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        assert requested(first) == set()  # nothing indexed yet: nothing to roll up
+
+        # only the claude partition (codex disabled, say): its partition stays missing
+        assert dg.materialize(index_assets, partition_key="claude", resources={"index": index}, instance=instance).success
+        after_index = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+        assert requested(after_index) == {"daily_usage"}
+
+        assert dg.materialize([daily_usage], resources={"index": index}, instance=instance).success
+        settled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after_index.cursor)
+        assert requested(settled) == set()
+
+        assert dg.materialize(index_assets, partition_key="claude", resources={"index": index}, instance=instance).success
+        again = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
+        assert requested(again) == {"daily_usage"}
+
+
+def test_verification_report_runs_once_a_day():
+    day = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=day)
+        assert REPORT.to_user_string() not in requested(first)
+        same_day = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor,
+                                                     evaluation_time=day + timedelta(hours=8))
+        assert REPORT.to_user_string() not in requested(same_day)
+        next_day = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=same_day.cursor,
+                                                     evaluation_time=day + timedelta(hours=9, minutes=1))
+        assert REPORT.to_user_string() in requested(next_day)
+
+
+def test_automation_sensor_is_on_by_default_and_covers_both_assets():
+    assert automation_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    graph = defs.resolve_asset_graph()
+    automated = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).automation_condition}
+    assert automated == {"daily_usage", "verification_report"}
