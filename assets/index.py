@@ -9,6 +9,12 @@ from claude_view_pipeline import pipeline
 from claude_view_pipeline.config import parse_workers
 from claude_view_pipeline.parse_worker import WorkerPool
 from claude_view_pipeline.sources import SOURCE_NAMES, UnknownSourceError
+from claude_view_pipeline.store.catalog import (
+    INDEX_TABLES,
+    index_schema,
+    row_count_metadata,
+    table_row_counts,
+)
 
 from .resources import IndexSettings
 
@@ -20,6 +26,7 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_p
 _single_run = dg.BackfillPolicy.single_run()
 WRITER_POOL = "claude_view_index_writer"
 GROUP = "session_index"
+SESSION_INDEX = dg.AssetKey("session_index")
 
 def partition_keys_from_tags(tags) -> list[str]:
     """The source partitions a run was launched for, as given (before Dagster checks them)."""
@@ -97,27 +104,60 @@ def parsed_sessions(context: dg.AssetExecutionContext, config: ParseConfig, inde
             metadata.update(_keyed(context, source, r.as_metadata()))
     return dg.MaterializeResult(metadata=metadata)
 
-@dg.asset(
+def column_schema(table: str) -> dg.TableSchema:
+    """The catalog's column schema, generated from the DuckDB schema and its column comments."""
+    return dg.TableSchema(columns=[
+        dg.TableColumn(c.name, c.type, description=c.description, constraints=dg.TableColumnConstraints(nullable=c.nullable))
+        for c in index_schema()[table].columns
+    ])
+
+
+def _table_spec(name: str) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        name,
+        deps=["session_index"],
+        group_name=GROUP,
+        kinds={"duckdb", "table"},
+        partitions_def=source_partitions,
+        description=f"Table `{name}` of the index: {index_schema()[name].description} Written by session_index.",
+        metadata={"dagster/column_schema": column_schema(name)},
+    )
+
+
+@dg.multi_asset(
+    name="session_index",
+    specs=[
+        dg.AssetSpec(
+            "session_index",
+            deps=[parsed_sessions],
+            group_name=GROUP,
+            kinds={"duckdb"},
+            partitions_def=source_partitions,
+            description=(
+                "The DuckDB index (tables sessions, messages, indexed_files, index_metrics). Each "
+                "source partition replaces only its own rows, in one transaction."
+            ),
+        ),
+        *(_table_spec(t) for t in INDEX_TABLES),
+    ],
     partitions_def=source_partitions,
     backfill_policy=_single_run,
-    deps=[parsed_sessions],
-    group_name=GROUP,
-    kinds={"duckdb"},
     pool=WRITER_POOL,
-    description=(
-        "The DuckDB index (tables sessions, messages, indexed_files, index_metrics). Each "
-        "source partition replaces only its own rows, in one transaction."
-    ),
 )
-def session_index(context: dg.AssetExecutionContext, index: IndexSettings) -> dg.MaterializeResult:
-    metadata: dict = {"db_path": dg.MetadataValue.path(str(index.resolved_db_path()))}
-    for source in _sources(context, index):
+def session_index(context: dg.AssetExecutionContext, index: IndexSettings):
+    db = index.resolved_db_path()
+    metadata: dict = {"db_path": dg.MetadataValue.path(str(db))}
+    sources = _sources(context, index)
+    for source in sources:
         r = pipeline.load_session_index(
-            source, index.staging(), index.resolved_db_path(), run_id=context.run.run_id,
+            source, index.staging(), db, run_id=context.run.run_id,
             live=context.run.tags.get("claude_view/trigger") == "sensor",
         )
         metadata.update(_keyed(context, source, r.as_metadata()))
-    return dg.MaterializeResult(metadata=metadata)
+    yield dg.MaterializeResult(asset_key="session_index", metadata=metadata)
+    for table, counts in table_row_counts(db).items():
+        yield dg.MaterializeResult(asset_key=table, metadata=row_count_metadata(counts, [s.value for s in sources]))
+
 
 index_assets = [session_files, parsed_sessions, session_index]
 

@@ -7,7 +7,7 @@ import dagster as dg
 
 from claude_view_pipeline import usage
 
-from .index import WRITER_POOL, session_index
+from .index import WRITER_POOL, column_schema
 from .resources import IndexSettings
 
 
@@ -26,7 +26,7 @@ REFRESH_AFTER_INDEX = (
 
 
 @dg.asset(
-    deps=[session_index],
+    deps=["sessions", "messages"],  # the tables it rolls up
     group_name="usage",
     automation_condition=REFRESH_AFTER_INDEX,
     kinds={"duckdb", "python"},
@@ -34,8 +34,9 @@ REFRESH_AFTER_INDEX = (
     description=(
         "daily_usage: tokens and estimated cost (genai-prices) per day x source x model x project, days cut "
         "in the configured IANA timezone by when each call's usage was reported; unpriced models have NULL "
-        "cost. Writes a PNG chart of daily tokens by source and cost beside the index."
+        "cost. Its page shows the last month's chart; the whole history is written as a PNG beside the index."
     ),
+    metadata={"dagster/column_schema": column_schema("daily_usage")},
 )
 def daily_usage(config: UsageConfig, index: IndexSettings) -> dg.MaterializeResult:
     tz = usage.checked_timezone(config.timezone) if config.timezone else usage.local_timezone()
@@ -43,12 +44,13 @@ def daily_usage(config: UsageConfig, index: IndexSettings) -> dg.MaterializeResu
     daily = usage.write_daily_usage(db, tz)
     chart = usage.plot(daily, db.parent / "daily_usage.png") if daily else None
     return dg.MaterializeResult(metadata={
-        "rows": len(daily),
+        "dagster/row_count": len(daily),
+        "chart": dg.MetadataValue.md(usage.chart_markdown(daily)) if daily else "no usage yet",
+        "chart_file": dg.MetadataValue.path(str(chart)) if chart else "no usage yet",
         "days": len({r["day"] for r in daily}),
         "total_tokens": sum(r["total_tokens"] for r in daily),
         "estimated_cost_usd": float(sum(r["cost_usd"] for r in daily if r["cost_usd"] is not None)),
         "timezone": tz,
         "price_data_version": usage.price_data_version(),
         "unpriced_models": ", ".join(usage.unpriced_models(daily)) or "none",
-        "chart": dg.MetadataValue.path(str(chart)) if chart else "no usage yet",
     })

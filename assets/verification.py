@@ -6,7 +6,7 @@ import dagster as dg
 
 from claude_view_pipeline import verification
 
-from .index import GROUP, WRITER_POOL, session_index
+from .index import GROUP, WRITER_POOL
 from .resources import IndexSettings
 
 _CHECKS = {
@@ -26,7 +26,7 @@ DAILY_AT_MIDNIGHT_UTC = (
 
 
 @dg.asset(
-    deps=[session_index],
+    deps=["sessions", "messages", "indexed_files"],  # the tables it measures
     automation_condition=DAILY_AT_MIDNIGHT_UTC,
     group_name=GROUP,
     kinds={"duckdb"},

@@ -7,7 +7,7 @@ every failure shows the offending rows in its metadata. The CLI runs the same ch
 
 import dagster as dg
 
-from assets.index import partition_keys_from_tags, session_index
+from assets.index import SESSION_INDEX, partition_keys_from_tags
 from assets.resources import IndexSettings
 from claude_view_pipeline.dagster_events import check_result_metadata
 from claude_view_pipeline.integrity import CHECKS, run_check
@@ -15,7 +15,7 @@ from claude_view_pipeline.store import connect
 
 
 @dg.multi_asset_check(
-    specs=[dg.AssetCheckSpec(name=c.name, asset=session_index, description=c.description, blocking=c.blocking) for c in CHECKS],
+    specs=[dg.AssetCheckSpec(name=c.name, asset=SESSION_INDEX, description=c.description, blocking=c.blocking) for c in CHECKS],
 )
 def index_integrity_checks(context: dg.AssetCheckExecutionContext, index: IndexSettings):
     sources = partition_keys_from_tags(context.run.tags)
@@ -23,7 +23,7 @@ def index_integrity_checks(context: dg.AssetCheckExecutionContext, index: IndexS
     try:
         for check in CHECKS:
             outcome = run_check(check, con, run_id=context.run.run_id, sources=sources)
-            yield dg.AssetCheckResult(asset_key=session_index.key, check_name=check.name, passed=outcome.passed,
+            yield dg.AssetCheckResult(asset_key=SESSION_INDEX, check_name=check.name, passed=outcome.passed,
                                       severity=dg.AssetCheckSeverity.ERROR, metadata=check_result_metadata(outcome))
     finally:
         con.close()

@@ -1,5 +1,6 @@
 """Recording a CLI index run in a Dagster instance (``$DAGSTER_HOME``), so the UI shows what
-the command line did: one materialization per asset and source partition, the integrity
+the command line did: one materialization per asset (the tables with their row counts) and
+source partition, the integrity
 check results, and the daily_usage refresh, as runless events (Dagster records asset events
 made outside a run).
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from .indexing import IndexRun
 from .integrity import MARKDOWN_KEYS, CheckOutcome, outcome_metadata
+from .store.catalog import row_count_metadata, table_row_counts
 
 TRIGGER_TAG = "claude_view/trigger"
 
@@ -33,10 +35,15 @@ def record_run(run: IndexRun) -> None:
                                   ("session_index", r.index.as_metadata())):
                 instance.report_runless_asset_event(
                     dg.AssetMaterialization(asset_key=key, partition=source.value, metadata=metadata, tags=tags))
+        written = [s.value for s in run.sources]
+        for table, counts in table_row_counts(run.db_path).items():
+            for source in written:
+                instance.report_runless_asset_event(dg.AssetMaterialization(
+                    asset_key=table, partition=source, metadata=row_count_metadata(counts, [source]), tags=tags))
         for name, outcome in run.checks.items():
             instance.report_runless_asset_event(dg.AssetCheckEvaluation(
                 asset_key=dg.AssetKey("session_index"), check_name=name, passed=outcome.passed,
                 metadata=check_result_metadata(outcome), severity=dg.AssetCheckSeverity.ERROR))
         if run.daily_usage_rows is not None:
             instance.report_runless_asset_event(
-                dg.AssetMaterialization(asset_key="daily_usage", metadata={"rows": run.daily_usage_rows}, tags=tags))
+                dg.AssetMaterialization(asset_key="daily_usage", metadata={"dagster/row_count": run.daily_usage_rows}, tags=tags))

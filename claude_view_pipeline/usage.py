@@ -258,6 +258,37 @@ def write_daily_usage(db_path: Path, timezone: str) -> list[dict]:
 
 def plot(daily: list[dict], path: Path, title: str = "Tokens per day by source, and estimated cost") -> Path:
     """A PNG: stacked daily tokens by source (bars) and estimated cost (line)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(plot_png(daily, title))
+    return path
+
+
+def chart_markdown(daily: list[dict], days: int = 31) -> str:
+    """The chart of the last ``days`` days as markdown with the PNG inline (a data URI), small
+    enough to keep in every materialization's metadata (about 20 KB)."""
+    import base64
+
+    shown = sorted({r["day"] for r in daily})[-days:]
+    recent = [r for r in daily if r["day"] >= shown[0]] if shown else []
+    png = plot_png(recent, f"Tokens per day by source, and estimated cost, last {len(shown)} days", size=(8, 3.6), dpi=72)
+    png = _palette_png(png)
+    return f"![daily usage chart](data:image/png;base64,{base64.b64encode(png).decode()})"
+
+
+def _palette_png(png: bytes, colours: int = 32) -> bytes:
+    """The same picture with a small palette: a third of the bytes for a flat chart."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.open(io.BytesIO(png)).convert("RGB").quantize(colours).save(out, format="png", optimize=True)
+    return out.getvalue()
+
+
+def plot_png(daily: list[dict], title: str, size: tuple[float, float] = (11, 4.8), dpi: int = 100) -> bytes:
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -269,7 +300,7 @@ def plot(daily: list[dict], path: Path, title: str = "Tokens per day by source, 
         tokens[(r["day"], r["source"])] = tokens.get((r["day"], r["source"]), 0) + r["total_tokens"]
         cost[r["day"]] = cost.get(r["day"], 0.0) + (r["cost_usd"] or 0.0)
     days = sorted(cost)
-    fig, ax = plt.subplots(figsize=(11, 4.8), dpi=100)
+    fig, ax = plt.subplots(figsize=size, dpi=dpi)
     bottom = [0.0] * len(days)
     for source, colour in (("claude", "#d97757"), ("codex", "#4a6ee0")):
         values = [tokens.get((d, source), 0) / 1e6 for d in days]
@@ -285,7 +316,7 @@ def plot(daily: list[dict], path: Path, title: str = "Tokens per day by source, 
     ax.legend(handles, [h.get_label() for h in handles], loc="upper left", fontsize=8)
     ax.set_title(f"{title} ({daily[0]['timezone'] if daily else ''})")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
     plt.close(fig)
-    return path
+    return out.getvalue()

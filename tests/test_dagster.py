@@ -9,15 +9,14 @@ import sys
 import dagster as dg
 import duckdb
 import pytest
+from helpers import REPO
 
 from assets.definitions import defs
 from assets.index import index_assets
 from assets.resources import IndexSettings
+from benchmarks.synth import generate
 from checks.index_checks import index_checks
 from claude_view_pipeline.integrity import CHECKS
-from benchmarks.synth import generate
-
-from helpers import REPO
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +51,8 @@ def test_code_location_imports_without_warnings():
 def test_definitions_shape():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {"session_files", "parsed_sessions", "session_index", "verification_report", "daily_usage"}
+    assert keys == {"session_files", "parsed_sessions", "session_index", "verification_report", "daily_usage",
+                    "sessions", "messages", "indexed_files", "index_metrics"}
     job = defs.resolve_job_def("index_sessions")
     assert job.partitions_def.get_partition_keys() == ["claude", "codex"]
     index_checks_ = {c.name for c in graph.asset_check_keys if c.asset_key == dg.AssetKey("session_index")}
@@ -60,6 +60,21 @@ def test_definitions_shape():
     # upstream/downstream: session_files -> parsed_sessions -> session_index
     assert {k.to_user_string() for k in graph.get(dg.AssetKey("session_index")).parent_keys} == {"parsed_sessions"}
     assert {k.to_user_string() for k in graph.get(dg.AssetKey("parsed_sessions")).parent_keys} == {"session_files"}
+    # session_index writes the four tables; the usage rollup reads two of them
+    for table in ("sessions", "messages", "indexed_files", "index_metrics"):
+        assert {k.to_user_string() for k in graph.get(dg.AssetKey(table)).parent_keys} == {"session_index"}
+    assert {k.to_user_string() for k in graph.get(dg.AssetKey("daily_usage")).parent_keys} == {"sessions", "messages"}
+
+
+def test_table_assets_carry_their_column_schema_from_the_duckdb_schema():
+    graph = defs.resolve_asset_graph()
+    columns = {t: graph.get(dg.AssetKey(t)).metadata["dagster/column_schema"].columns
+               for t in ("sessions", "messages", "indexed_files", "index_metrics")}
+    assert {t: len(c) for t, c in columns.items()} == {"sessions": 37, "messages": 23, "indexed_files": 14, "index_metrics": 7}
+    first = columns["sessions"][0]
+    assert (first.name, first.type, first.description, first.constraints.nullable) == (
+        "id", "VARCHAR", "Canonical id <source>:<source_session_id>; the primary key.", False)
+    assert all(c.description for cols in columns.values() for c in cols)  # every column says what it holds
 
 
 def test_one_partition_writes_only_its_source(tmp_path, corpus):
@@ -69,8 +84,11 @@ def test_one_partition_writes_only_its_source(tmp_path, corpus):
     con = duckdb.connect(index.db_path, read_only=True)
     assert con.execute("SELECT source, count(*) FROM sessions GROUP BY source").fetchall() == [("codex", 4)]
     con.close()
-    (mat,) = result.asset_materializations_for_node("session_index")
-    assert mat.partition == "codex" and mat.metadata["sessions_in_index"].value == 4
+    mats = {m.asset_key.to_user_string(): m for m in result.asset_materializations_for_node("session_index")}
+    assert sorted(mats) == ["index_metrics", "indexed_files", "messages", "session_index", "sessions"]
+    assert mats["session_index"].partition == "codex" and mats["session_index"].metadata["sessions_in_index"].value == 4
+    assert (mats["sessions"].metadata["dagster/row_count"].value, mats["sessions"].metadata["dagster/partition_row_count"].value) == (4, 4)
+    assert mats["indexed_files"].metadata["dagster/partition_row_count"].value == 4
     assert [e.passed for e in result.get_asset_check_evaluations()] == [True] * 8
 
 
@@ -82,7 +100,11 @@ def test_both_partitions_in_one_run(tmp_path, corpus):
         tags={"dagster/asset_partition_range_start": "claude", "dagster/asset_partition_range_end": "codex"},
     )
     assert result.success
-    assert sorted(m.partition for m in result.asset_materializations_for_node("session_index")) == ["claude", "codex"]
+    mats = [m for m in result.asset_materializations_for_node("session_index")]
+    assert sorted(m.partition for m in mats if m.asset_key == dg.AssetKey("session_index")) == ["claude", "codex"]
+    sessions = next(m for m in mats if m.asset_key == dg.AssetKey("sessions"))
+    assert {k: sessions.metadata[k].value for k in ("dagster/row_count", "claude/rows", "codex/rows")} == {
+        "dagster/row_count": 9, "claude/rows": 5, "codex/rows": 4}
     con = duckdb.connect(index.db_path, read_only=True)
     assert con.execute("SELECT source, count(*) FROM sessions GROUP BY source ORDER BY source").fetchall() == [("claude", 5), ("codex", 4)]
     con.close()

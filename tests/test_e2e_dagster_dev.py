@@ -6,12 +6,11 @@ import json
 import shutil
 
 import pytest
+from helpers import FIXTURES, REPO
 
 from benchmarks.devserver import dagster_dev as start_dagster_dev
 from benchmarks.devserver import wait_for
 from benchmarks.synth import generate
-
-from helpers import FIXTURES, REPO
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = REPO / "test-artifacts"

@@ -10,8 +10,8 @@ import sys
 
 import dagster as dg
 import duckdb
-
 from helpers import FIXTURES, REPO, run_cli
+
 from claude_view_pipeline.config import environ_without_settings
 from claude_view_pipeline.integrity import CHECKS, CHECKS_BY_NAME, run_check
 
@@ -55,7 +55,7 @@ def test_cli_runs_are_recorded_in_dagster_home_and_noops_add_nothing(tmp_path, m
 
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     with dg.DagsterInstance.get() as instance:
-        for key in ("session_files", "parsed_sessions", "session_index", "daily_usage"):
+        for key in ("session_files", "parsed_sessions", "session_index", "sessions", "messages", "indexed_files", "index_metrics", "daily_usage"):
             records = instance.fetch_materializations(dg.AssetKey(key), limit=10).records
             assert len(records) == 1, key  # the no-op added none
             mat = records[0].asset_materialization
@@ -64,6 +64,8 @@ def test_cli_runs_are_recorded_in_dagster_home_and_noops_add_nothing(tmp_path, m
         (index_mat,) = instance.fetch_materializations(dg.AssetKey("session_index"), limit=1).records
         meta = index_mat.asset_materialization.metadata
         assert (meta["sessions_in_index"].value, meta["total_tokens"].value) == (2, MINIMAL + TOOL_HEAVY)
+        (sessions_mat,) = instance.fetch_materializations(dg.AssetKey("sessions"), limit=1).records
+        assert sessions_mat.asset_materialization.metadata["dagster/partition_row_count"].value == 2
         keys = [dg.AssetCheckKey(dg.AssetKey("session_index"), c.name) for c in CHECKS]
         latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
         assert sorted(k.name for k in latest) == sorted(c.name for c in CHECKS)

@@ -2,6 +2,7 @@
 daily_usage asset and chart, the `usage` command, and agreement with ccusage (npm
 ccusage@20.0.24) on the synthetic corpus: per-day per-model tokens exactly, cost within 2%."""
 
+import base64
 import json
 import os
 import shutil
@@ -13,15 +14,14 @@ import dagster as dg
 import duckdb
 import pytest
 from genai_prices import Usage, calc_price
+from helpers import FIXTURES, run_cli
 
 from assets.index import index_assets
 from assets.resources import IndexSettings
 from assets.usage import daily_usage
-from claude_view_pipeline import usage
 from benchmarks.bench import find_ccusage
 from benchmarks.synth import generate
-
-from helpers import FIXTURES, run_cli
+from claude_view_pipeline import usage
 
 TOKENS = ("input_tokens", "cache_read_tokens", "cache_creation_tokens", "output_tokens")
 
@@ -86,9 +86,17 @@ def test_asset_writes_daily_usage_and_a_chart(tmp_path, corpus):
     con = duckdb.connect(index_settings.db_path, read_only=True)
     table = con.execute("SELECT sum(total_tokens), sum(api_call_count), min(timezone), count(*) FILTER (WHERE cost_usd IS NULL) FROM daily_usage").fetchone()
     sessions_total = con.execute("SELECT sum(total_tokens), sum(api_call_count) FROM sessions").fetchone()
+    table_rows = con.execute("SELECT count(*) FROM daily_usage").fetchone()[0]
     con.close()
     assert table[:2] == sessions_total and table[2:] == ("Europe/Berlin", 0)
     assert mat.metadata["total_tokens"].value == sessions_total[0]
+    assert mat.metadata["dagster/row_count"].value == table_rows
+    # the chart inline on the asset page: a PNG in the markdown, small enough for every event
+    inline = mat.metadata["chart"].value
+    prefix = "![daily usage chart](data:image/png;base64,"
+    assert inline.startswith(prefix) and inline.endswith(")")
+    png = base64.b64decode(inline[len(prefix):-1])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(inline) < 60_000
 
 
 def ccusage_daily(ccusage, corpus, timezone):

@@ -8,17 +8,16 @@ from datetime import date, datetime, timedelta, timezone
 import dagster as dg
 import duckdb
 import pytest
+from helpers import run_cli
 
 from assets.index import index_assets
 from assets.resources import IndexSettings
 from assets.verification import verification_report
+from benchmarks.synth import generate
 from claude_view_pipeline import pipeline
 from claude_view_pipeline.sources import Source
 from claude_view_pipeline.staging import StagingArea
-from benchmarks.synth import generate
 from claude_view_pipeline.verification import build_report, psi, wilson_interval
-
-from helpers import run_cli
 
 
 def test_wilson_interval():
@@ -138,7 +137,7 @@ def test_migration_dates_existing_snapshots_by_the_last_report(tmp_path):
                 "('r2', TIMESTAMPTZ '2026-11-24 23:30:00+00', 'claude', 'sessions', 3)")
     con.execute("INSERT INTO verification_kind_snapshot VALUES ('claude', 'user', 4), ('claude', 'assistant', 4)")
     report = migrate(con)
-    assert report.applied == [7] and report.backup is not None
+    assert report.applied == [7, 8] and report.backup is not None
     assert con.execute("SELECT DISTINCT taken_on FROM verification_kind_snapshot").fetchall() == [(date(2026, 11, 24),)]
     con.close()
     # the next day's report compares with it
