@@ -37,7 +37,7 @@ def partition_keys_from_tags(tags) -> list[str]:
         return []
     if start in SOURCE_NAMES and end in SOURCE_NAMES:
         return list(SOURCE_NAMES[SOURCE_NAMES.index(start) : SOURCE_NAMES.index(end) + 1])
-    return [start, end]
+    return [start] if start == end else [start, end]
 
 
 def _keyed(context: dg.AssetExecutionContext, source, values: dict) -> dict:

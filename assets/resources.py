@@ -8,7 +8,7 @@ from typing import Optional
 
 import dagster as dg
 
-from claude_view_pipeline.config import Settings, enable_flag
+from claude_view_pipeline.config import Settings, flag_as_set
 from claude_view_pipeline.sources import Source, parse_source
 from claude_view_pipeline.staging import StagingArea
 
@@ -26,8 +26,17 @@ class IndexSettings(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         from claude_view_pipeline import logs
 
-        if not logging.getLogger(logs.LOGGER_NAME).handlers:
+        logger = logging.getLogger(logs.LOGGER_NAME)
+        if not logger.handlers:
             logs.configure()  # file-level events (rejections, malformed lines) on the run's stderr
+        # ... and in the run's event log, where Dagster users look
+        self._run_log = _RunLogHandler(context.log, logs.describe)
+        logger.addHandler(self._run_log)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        from claude_view_pipeline import logs
+
+        logging.getLogger(logs.LOGGER_NAME).removeHandler(self._run_log)
 
     def settings(self) -> Settings:
         return Settings.from_env()
@@ -47,8 +56,7 @@ class IndexSettings(dg.ConfigurableResource):
         source = parse_source(partition_key)
         settings = self.settings()
         if not settings.enabled.get(source, True):
-            flag = enable_flag(source)
-            raise dg.Failure(f"source {source.value!r} is disabled ({flag}=false); its rows are kept, nothing is indexed")
+            raise dg.Failure(f"source {source.value!r} is disabled ({flag_as_set(source)}); its rows are kept, nothing is indexed")
         return source
 
     def progress_printer(self, context: dg.AssetExecutionContext):
@@ -66,3 +74,14 @@ class IndexSettings(dg.ConfigurableResource):
                 context.log.info(f"[{source.value}] parsed {done}/{total} files")
 
         return report
+
+
+class _RunLogHandler(logging.Handler):
+    """Hands the pipeline's own log records to a Dagster run's logger."""
+
+    def __init__(self, run_log, describe):
+        super().__init__()
+        self._run_log, self._describe = run_log, describe
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._run_log.log(record.levelno, self._describe(record))

@@ -14,7 +14,7 @@ import time
 
 import dagster as dg
 
-from claude_view_pipeline.config import ConfigError, enable_flag, sensor_interval
+from claude_view_pipeline.config import ConfigError, flag_as_set, sensor_interval
 from claude_view_pipeline.freshness import source_drift
 from claude_view_pipeline.sources import ALL_SOURCES, Source
 from claude_view_pipeline.store import IndexLockedError
@@ -53,8 +53,7 @@ def evaluate(context: dg.SensorEvaluationContext, source: Source, index: IndexSe
     except ConfigError as exc:
         return dg.SkipReason(f"not indexing {source.value}: {exc}")
     if not settings.enabled.get(source, True):
-        flag = enable_flag(source)
-        return dg.SkipReason(f"{source.value} is disabled ({flag}=false): its indexed rows are kept, nothing new is indexed")
+        return dg.SkipReason(f"{source.value} is disabled ({flag_as_set(source)}): its indexed rows are kept, nothing new is indexed")
     try:
         drift = source_drift(source, index.roots(source), index.resolved_db_path())
     except IndexLockedError:

@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from .config import ConfigError, Settings, enable_flag
+from .config import ConfigError, Settings, flag_as_set
 from .sources import SOURCE_NAMES, Source, UnknownSourceError, parse_sources
 
 EXIT_USAGE = 2
@@ -121,11 +121,12 @@ def cmd_usage(args: argparse.Namespace) -> int:
         return 0
     key = {"daily": "day", "monthly": "month", "session": "session_id"}[args.period]
     print(f"{args.period} usage in {tz} ({rows[0]['price_data_version'] if rows else usage.price_data_version()})")
-    header = f"{key:<12} {'source':<7} {'model':<28} {'project':<16} {'sess':>5} {'calls':>6} {'input':>10} {'cache rd':>12} {'cache wr':>10} {'output':>10} {'total':>13} {'cost USD':>10}"
+    width = max([12, *(len(str(r[key])) for r in rows)])  # session ids in full
+    header = f"{key:<{width}} {'source':<7} {'model':<28} {'project':<16} {'sess':>5} {'calls':>6} {'input':>10} {'cache rd':>12} {'cache wr':>10} {'output':>10} {'total':>13} {'cost USD':>10}"
     print(header)
     for r in rows:
         cost = "unpriced" if r["cost_usd"] is None else f"{r['cost_usd']:.2f}"
-        print(f"{str(r[key])[:12]:<12} {r['source']:<7} {str(r['model'])[:28]:<28} {r['project'][:16]:<16} {r['sessions']:>5} {r['api_call_count']:>6} "
+        print(f"{str(r[key]):<{width}} {r['source']:<7} {str(r['model'])[:28]:<28} {r['project'][:16]:<16} {r['sessions']:>5} {r['api_call_count']:>6} "
               f"{r['input_tokens']:>10,} {r['cache_read_tokens']:>12,} {r['cache_creation_tokens']:>10,} {r['output_tokens']:>10,} {r['total_tokens']:>13,} {cost:>10}")
     total_cost = sum(r["cost_usd"] for r in rows if r["cost_usd"] is not None)
     print(f"total: {sum(r['total_tokens'] for r in rows):,} tokens, {total_cost:.2f} USD estimated")
@@ -236,7 +237,7 @@ def _choose_sources(requested: list[Source] | None, settings: Settings) -> list[
         return settings.enabled_sources()
     disabled = [s for s in requested if not settings.enabled.get(s, True)]
     if disabled:
-        flags = ", ".join(f"{enable_flag(s)}=false" for s in disabled)
+        flags = ", ".join(flag_as_set(s) for s in disabled)
         raise ConfigError(f"{', '.join(s.value for s in disabled)} is disabled ({flags}); nothing was indexed")
     return requested
 

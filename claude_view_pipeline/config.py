@@ -87,6 +87,12 @@ def enable_flag(source: Source) -> str:
     return f"ENABLE_{source.value.upper()}_SOURCE"
 
 
+def flag_as_set(source: Source) -> str:
+    """The source's switch as the user spelled it (``ENABLE_CODEX_SOURCE=off``), for messages."""
+    flag = enable_flag(source)
+    return f"{flag}={os.environ.get(flag, '').strip()}"
+
+
 def parse_flag(name: str, raw: str | None, default: bool) -> bool:
     if raw is None or raw.strip() == "":
         return default

@@ -30,16 +30,21 @@ class JsonLineFormatter(logging.Formatter):
         return orjson.dumps(event).decode()
 
 
+def describe(record: logging.LogRecord) -> str:
+    """One event with its particulars on one line (stderr, and a Dagster run's event log)."""
+    parts = [f"[{getattr(record, 'source', '-')}/{getattr(record, 'stage', '-')}] {record.getMessage()}"]
+    for k in ("result", "session_id", "file_path"):
+        v = getattr(record, k, None)
+        if v:
+            parts.append(f"{k}={v}")
+    if getattr(record, "detail", None):
+        parts.append(f"({record.detail})")
+    return " ".join(parts)
+
+
 class HumanFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        parts = [f"{record.levelname.lower()}: [{getattr(record, 'source', '-')}/{getattr(record, 'stage', '-')}] {record.getMessage()}"]
-        for k in ("result", "session_id", "file_path"):
-            v = getattr(record, k, None)
-            if v:
-                parts.append(f"{k}={v}")
-        if getattr(record, "detail", None):
-            parts.append(f"({record.detail})")
-        return " ".join(parts)
+        return f"{record.levelname.lower()}: {describe(record)}"
 
 
 def configure(fmt: str | None = None, level: int = logging.WARNING, stream=None) -> logging.Logger:

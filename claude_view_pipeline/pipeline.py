@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import statistics
 import uuid
@@ -118,11 +119,13 @@ class IndexReport:
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile of an ascending list (q in 0..1): the one definition the
+    """Nearest-rank percentile of an ascending list (q in 0..1): the smallest value with at
+    least q of the values at or below it (p95 of 1..20 is 19). The one definition the
     metrics, the benchmarks and the reports share."""
     if not sorted_values:
         return 0.0
-    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
+    rank = math.ceil(round(q * len(sorted_values), 9))  # round: 0.95 * 20 must be 19, not 19.000001
+    return sorted_values[min(len(sorted_values), max(rank, 1)) - 1]
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Rollout flags (hardening plan Task 6): Codex is on by default when its directory exists
+"""Rollout flags: Codex is on by default when its directory exists
 (a missing one is no error), ENABLE_CODEX_SOURCE=false stops Codex discovery, parsing and
 its sensor while its indexed rows stay, a Codex-only request says Codex is disabled and does
 nothing, and a typo in a flag is an error."""
@@ -72,7 +72,7 @@ def test_codex_only_request_with_codex_disabled_does_nothing(tmp_path, corpus, v
     before = all_rows(db)
     proc = run_cli("index", "--db", str(db), "--sources", "codex", env=env_for(corpus, ENABLE_CODEX_SOURCE=value))
     assert proc.returncode == 2
-    assert "codex is disabled (ENABLE_CODEX_SOURCE=false); nothing was indexed" in proc.stderr
+    assert f"codex is disabled (ENABLE_CODEX_SOURCE={value}); nothing was indexed" in proc.stderr  # as the user spelled it
     assert all_rows(db) == before
 
 

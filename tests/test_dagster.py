@@ -2,6 +2,7 @@
 partition at a time or both in one run (`dagster dev` itself: test_e2e_dagster_dev.py)."""
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -118,3 +119,21 @@ def test_disabled_source_fails_the_step_and_writes_nothing(tmp_path, corpus, mon
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert "ENABLE_CODEX_SOURCE=false" in failure.step_failure_data.error.message
     assert not os.path.exists(index.db_path)
+
+
+def test_rejected_files_are_logged_in_the_run_event_log(tmp_path):
+    """Each rejection (source, path, reason) shows in the run's event log, not only on stderr."""
+    import shutil
+
+    root = tmp_path / "projects"
+    (root / "-home-dev-app").mkdir(parents=True)
+    shutil.copy(REPO / "fixtures" / "claude" / "minimal.jsonl", root / "-home-dev-app" / "minimal.jsonl")
+    junk = root / "-home-dev-app" / "debug.jsonl"
+    junk.write_text("DEBUG not a transcript\n")
+    index = IndexSettings(db_path=str(tmp_path / "i.duckdb"), claude_dir=str(root))
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(index_assets, resources={"index": index}, partition_key="claude", instance=instance)
+        warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.WARNING]
+    assert result.success
+    assert [m for m in warnings if "file rejected" in m] == [
+        f"[claude/pass2] file rejected result=not_a_session_log file_path={junk} (1 malformed line(s), no Claude Code line)"]

@@ -2,6 +2,8 @@
 deliberately corrupted one. Corruption is written into a schema-v1 table (v1 lacked the
 constraints v2 enforces), or handed to the check as a frame where even v1 forbids it."""
 
+import logging
+
 import dagster as dg
 import duckdb
 import polars as pl
@@ -95,7 +97,7 @@ def test_duplicate_ids_fail_the_uniqueness_check():
 def test_partition_keys_from_run_tags():
     assert partition_keys_from_tags({"dagster/partition": "codex"}) == ["codex"]
     assert partition_keys_from_tags({"dagster/asset_partition_range_start": "claude", "dagster/asset_partition_range_end": "codex"}) == ["claude", "codex"]
-    assert partition_keys_from_tags({"dagster/asset_partition_range_start": "gemini", "dagster/asset_partition_range_end": "gemini"}) == ["gemini", "gemini"]
+    assert partition_keys_from_tags({"dagster/asset_partition_range_start": "gemini", "dagster/asset_partition_range_end": "gemini"}) == ["gemini"]
     assert partition_keys_from_tags({}) == []
 
 
@@ -105,8 +107,14 @@ def test_blocking_check_fails_the_run_and_shows_failing_rows(tmp_path):
     con = duckdb.connect(index.db_path)
     con.execute("UPDATE sessions SET total_tokens = total_tokens + 1 WHERE id = 'claude:5c1b0d2e-0001-4a5b-9c6d-7e8f90a1b2c3'")
     con.close()
-    result = dg.materialize(index_assets + index_checks, resources={"index": index}, partition_key="claude", raise_on_error=False)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(index_assets + index_checks, resources={"index": index}, partition_key="claude",
+                                raise_on_error=False, instance=instance)
+        logged = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.ERROR]
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     assert [e.check_name for e in failed] == ["sessions_tokens_consistent"]
     assert "claude:5c1b0d2e-0001-4a5b-9c6d-7e8f90a1b2c3" in failed[0].metadata["failing_rows_sample"].value
+    # where Dagster users look: the run's event log
+    (line,) = [m for m in logged if m.startswith("check ")]
+    assert line.startswith("check sessions_tokens_consistent failed on 1 of 12 rows: ")

@@ -1,5 +1,5 @@
 """Parser/indexer metrics carry source, stage and result labels with exact values, in the
-index_metrics table, the Prometheus textfile and the structured logs (hardening plan Task 4).
+index_metrics table, the Prometheus textfile and the structured logs.
 The corpus has known failures: a corrupt Codex line, an unreadable Claude file (a dangling
 link) and a Codex file under the Claude root."""
 
@@ -93,3 +93,11 @@ def test_structured_logs_name_source_file_parser_stage_and_result(indexed):
     bad_line = by_result[("codex", "parse_error")]
     assert bad_line["file_path"] == str(indexed["corrupt"]) and bad_line["session_id"].startswith("codex:")
     assert bad_line["detail"] == "1 malformed line(s)"
+
+
+def test_percentile_is_nearest_rank():
+    from claude_view_pipeline.pipeline import percentile
+
+    values = [float(v) for v in range(1, 21)]
+    assert [percentile(values, q) for q in (0.5, 0.95, 0.99, 1.0, 0.0)] == [10.0, 19.0, 20.0, 20.0, 1.0]
+    assert percentile([7.0], 0.95) == 7.0 and percentile([], 0.5) == 0.0

@@ -1,4 +1,4 @@
-"""Legacy-id backfill (hardening plan Task 2): a database written under schema v1 (built
+"""Legacy-id backfill: a database written under schema v1 (built
 here from v1's own DDL, migrations/001_initial.sql) migrates to canonical identity, keeps
 a backup, loses nothing, creates no duplicate, and a second run changes nothing."""
 

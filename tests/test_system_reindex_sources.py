@@ -1,4 +1,4 @@
-"""One source-scope contract for every entry point (hardening plan Task 3): omitted means
+"""One source-scope contract for every entry point: omitted means
 every enabled source, an unknown source is refused before any work, and a codex-only
 reindex leaves every Claude row as it was. CLI and Dagster launches alike."""
 

@@ -63,6 +63,10 @@ def test_days_are_cut_in_the_chosen_timezone_and_unpriced_is_null(tmp_path):
     proc = run_cli("usage", "daily", "--db", str(db), "--timezone", "UTC")
     assert proc.returncode == 0 and "unpriced (cost not estimated): codex:acme-model-1" in proc.stdout
     assert run_cli("usage", "daily", "--db", str(db), "--timezone", "Mars/Olympus").returncode == 2
+    by_session = run_cli("usage", "session", "--db", str(db), "--timezone", "UTC", "--no-refresh")
+    assert by_session.returncode == 0
+    # the whole canonical id, not its first 12 characters
+    assert by_session.stdout.splitlines()[2].startswith("codex:0199a000-0000-7000-8000-000000000001 codex ")
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ SOURCE = Source.CODEX
 
 _UUID_TAIL = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
 
-# User text Codex injects itself (AV, CV): context, not a prompt.
+# User text Codex injects itself (environment context, AGENTS.md instructions): context, not a prompt.
 INJECTED_PREFIXES = (
     "<environment_context>",
     "<user_instructions>",
@@ -287,7 +287,7 @@ def _event(st: _State, payload: dict, ts, raw_ts: object, line_no: int, result: 
 
 
 def _session_meta(st: _State, meta: dict, ts: datetime | None) -> None:
-    if st.meta is None:  # the first session_meta in a file is canonical (CX-R)
+    if st.meta is None:  # the first session_meta in a file is canonical (a resumed or forked rollout repeats others after it)
         st.meta = meta
         st.meta_ts = ts
         if isinstance(meta.get("id"), str) and meta["id"]:

@@ -1,4 +1,4 @@
--- 003: what the verification report (K1 protocol) remembers between runs: its figures, and
+-- 003: what the verification report remembers between runs: its figures, and
 -- the previous run's view of every session (content hash) and of the message-kind
 -- distribution, the baselines for the idempotency diff and the drift (PSI).
 
