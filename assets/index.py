@@ -143,6 +143,9 @@ def _table_spec(name: str) -> dg.AssetSpec:
     partitions_def=source_partitions,
     backfill_policy=_single_run,
     pool=WRITER_POOL,
+    # Any selection (session_index alone, one table) rewrites the source partition's rows of all
+    # four tables in one transaction; it reports the assets that were selected.
+    can_subset=True,
 )
 def session_index(context: dg.AssetExecutionContext, index: IndexSettings):
     db = index.resolved_db_path()
@@ -154,9 +157,14 @@ def session_index(context: dg.AssetExecutionContext, index: IndexSettings):
             live=context.run.tags.get("claude_view/trigger") == "sensor",
         )
         metadata.update(_keyed(context, source, r.as_metadata()))
-    yield dg.MaterializeResult(asset_key="session_index", metadata=metadata)
-    for table, counts in table_row_counts(db).items():
-        yield dg.MaterializeResult(asset_key=table, metadata=row_count_metadata(counts, [s.value for s in sources]))
+    selected = context.selected_asset_keys
+    if SESSION_INDEX in selected:
+        yield dg.MaterializeResult(asset_key=SESSION_INDEX, metadata=metadata)
+    tables = [t for t in INDEX_TABLES if dg.AssetKey(t) in selected]
+    if tables:
+        counts = table_row_counts(db)
+        for table in tables:
+            yield dg.MaterializeResult(asset_key=table, metadata=row_count_metadata(counts[table], [s.value for s in sources]))
 
 
 index_assets = [session_files, parsed_sessions, session_index]

@@ -74,7 +74,7 @@ def test_table_assets_carry_their_column_schema_from_the_duckdb_schema():
     assert {t: len(c) for t, c in columns.items()} == {"sessions": 37, "messages": 23, "indexed_files": 14, "index_metrics": 7}
     first = columns["sessions"][0]
     assert (first.name, first.type, first.description, first.constraints.nullable) == (
-        "id", "VARCHAR", "Canonical id <source>:<source_session_id>; the primary key.", False)
+        "id", "VARCHAR", "Canonical id `<source>:<source_session_id>`; the primary key.", False)
     assert all(c.description for cols in columns.values() for c in cols)  # every column says what it holds
 
 
@@ -137,3 +137,17 @@ def test_rejected_files_are_logged_in_the_run_event_log(tmp_path):
     assert result.success
     assert [m for m in warnings if "file rejected" in m] == [
         f"[claude/pass2] file rejected result=not_a_session_log file_path={junk} (1 malformed line(s), no Claude Code line)"]
+
+
+def test_session_index_can_be_selected_without_its_tables(tmp_path, corpus):
+    """As `dg launch --assets session_files,parsed_sessions,session_index` does: the write is
+    whole (all four tables), and only the selected assets report a materialization."""
+    index = settings(tmp_path, corpus)
+    result = dg.materialize(index_assets, selection=["session_files", "parsed_sessions", "session_index"],
+                            resources={"index": index}, partition_key="codex")
+    assert result.success
+    materialized = sorted(e.materialization.asset_key.to_user_string() for e in result.get_asset_materialization_events())
+    assert materialized == ["parsed_sessions", "session_files", "session_index"]
+    con = duckdb.connect(index.db_path, read_only=True)
+    assert con.execute("SELECT source, count(*) FROM sessions GROUP BY source").fetchall() == [("codex", 4)]
+    con.close()

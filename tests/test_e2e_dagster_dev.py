@@ -33,8 +33,10 @@ def dagster_dev(tmp_path_factory):
 
 def test_asset_graph_is_served_with_partitions(dagster_dev):
     nodes = dagster_dev.gql("{ assetNodes { assetKey { path } partitionKeys } }")["assetNodes"]
+    both = ["claude", "codex"]
     assert {n["assetKey"]["path"][0]: n["partitionKeys"] for n in nodes} == {
-        "session_files": ["claude", "codex"], "parsed_sessions": ["claude", "codex"], "session_index": ["claude", "codex"],
+        "session_files": both, "parsed_sessions": both, "session_index": both,
+        "sessions": both, "messages": both, "indexed_files": both, "index_metrics": both,
         "verification_report": [], "daily_usage": [],
     }
 
@@ -91,8 +93,20 @@ def test_sensor_indexes_a_new_session_file(dagster_dev):
     (day / f"rollout-2026-11-26T10-00-00-{thread}.jsonl").write_text(text)
     wait_for(lambda: dagster_dev.has_session(f"codex:{thread}"), 180, "the sensor's run to index the new file")
     runs = dagster_dev.gql("""{ runsOrError(filter: {tags: [{key: "dagster/sensor_name", value: "codex_session_files_sensor"}]}) {
-                                ... on Runs { results { status } } } }""")["runsOrError"]["results"]
+                                ... on Runs { results { runId status startTime } } } }""")["runsOrError"]["results"]
     assert runs and all(r["status"] in ("SUCCESS", "STARTED", "STARTING", "QUEUED") for r in runs)
+    sensor_run = runs[0]  # the newest
+
+    # ... and automation, with no click, rolls the new file's usage into daily_usage
+    def refreshed():
+        mats = dagster_dev.gql("""{ assetOrError(assetKey: {path: ["daily_usage"]}) { ... on Asset {
+                                     assetMaterializations(limit: 1) { runId timestamp } } } }""")["assetOrError"]["assetMaterializations"]
+        return mats and float(mats[0]["timestamp"]) / 1000 > sensor_run["startTime"] and mats[0]
+    mat = wait_for(refreshed, 180, "automation to refresh daily_usage after the sensor's run", interval=2)
+    run = dagster_dev.gql("""query($id: ID!) { runOrError(runId: $id) { ... on Run { status tags { key value } } } }""",
+                          {"id": mat["runId"]})["runOrError"]
+    tags = {t["key"]: t["value"] for t in run["tags"]}
+    assert run["status"] == "SUCCESS" and tags.get("dagster/sensor_name") == "index_automation_sensor", tags
 
 
 @pytest.fixture(scope="module")
@@ -111,12 +125,15 @@ def browser():
 
 
 @pytest.mark.parametrize("page_name,path,expected", [
+    # the table assets show their column schema, with the descriptions from the DuckDB schema
+    ("table-columns", "/assets/sessions", ["source_session_id", "<source>:<source_session_id>", "the primary key."]),
     ("asset-graph", "/locations/claude_view_pipeline/asset-groups/session_index", ["session_files", "parsed_sessions", "session_index", "verification_report"]),
     ("partitions", "/assets/session_index?view=partitions", ["claude", "codex"]),
     ("checks", "/assets/session_index?view=checks", ["sessions_id_canonical", "messages_reference_sessions", "partition_writes_own_source"]),
 ])
 def test_ui_pages_show_our_assets(dagster_dev, browser, page_name, path, expected):
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    # wide enough that the graph of nine assets is drawn at a zoom that shows their names
+    page = browser.new_page(viewport={"width": 2200, "height": 1300})
     try:
         page.goto(f"http://127.0.0.1:{dagster_dev.port}{path}", wait_until="domcontentloaded", timeout=60000)
         for text in expected:
@@ -124,9 +141,32 @@ def test_ui_pages_show_our_assets(dagster_dev, browser, page_name, path, expecte
         skip = page.get_by_role("button", name="Skip")  # Dagster's first-visit community dialog
         if skip.count():
             skip.first.click()
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"ui-{page_name}.png"), full_page=True)
         body = page.inner_text("body")
         assert all(t in body for t in expected), body[:2000]
     finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"ui-{page_name}.png"), full_page=True)
+        page.close()
+
+
+def test_daily_usage_page_shows_its_chart(dagster_dev, browser):
+    """After the automation run: the chart is a picture in the materialization's metadata (a
+    markdown value, which Dagster opens in place), not a path."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    try:
+        page.goto(f"http://127.0.0.1:{dagster_dev.port}/assets/daily_usage?view=events", wait_until="domcontentloaded", timeout=60000)
+        show = page.get_by_text("[Show Markdown]").first
+        show.wait_for(timeout=60000)
+        skip = page.get_by_role("button", name="Skip")  # Dagster's first-visit community dialog
+        if skip.count():
+            skip.first.click()
+        show.click()
+        chart = page.locator("img[src^='data:image/png;base64,']").first
+        chart.wait_for(state="visible", timeout=60000)
+        chart.scroll_into_view_if_needed()
+        size = chart.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+        assert size == [576, 259], size  # 8 x 3.6 inches at 72 dpi: the PNG decoded, not a broken link
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ui-daily-usage-chart.png"), full_page=True)
         page.close()

@@ -3,9 +3,9 @@
 -- migration that adds a column adds its comment; a test holds every column to that.
 
 COMMENT ON TABLE sessions IS 'One row per session of either source.';
-COMMENT ON COLUMN sessions.id IS 'Canonical id <source>:<source_session_id>; the primary key.';
+COMMENT ON COLUMN sessions.id IS 'Canonical id `<source>:<source_session_id>`; the primary key.';
 COMMENT ON COLUMN sessions.source IS 'claude or codex.';
-COMMENT ON COLUMN sessions.source_session_id IS 'The session''s id inside its tool (Claude sessionId or agent-<id>; Codex session_meta.id).';
+COMMENT ON COLUMN sessions.source_session_id IS 'The session''s id inside its tool (Claude sessionId or `agent-<id>`; Codex session_meta.id).';
 COMMENT ON COLUMN sessions.file_path IS 'Absolute path of the file the session was read from.';
 COMMENT ON COLUMN sessions.file_size IS 'Size of that file when it was read, bytes.';
 COMMENT ON COLUMN sessions.file_mtime_ns IS 'Modification time of that file when it was read, ns since the epoch.';
