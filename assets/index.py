@@ -115,7 +115,7 @@ def column_schema(table: str) -> dg.TableSchema:
 def _table_spec(name: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         name,
-        deps=["session_index"],
+        deps=[SESSION_INDEX],
         group_name=GROUP,
         kinds={"duckdb", "table"},
         partitions_def=source_partitions,
