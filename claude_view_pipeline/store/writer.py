@@ -134,7 +134,8 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
             )
 
         # A session id already held by a file that was not re-parsed: the preferred copy wins
-        # (an active Codex thread over its archived copy, then path order).
+        # (a file on disk over one that is gone, as after a moved tree; an active Codex thread
+        # over its archived copy; then path order).
         con.execute(
             """
             CREATE OR REPLACE TEMP TABLE id_clash AS
@@ -149,9 +150,10 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
                   AND s.file_path NOT IN (SELECT path FROM stage_results)
             ),
             ranked AS (
-                SELECT *, row_number() OVER (PARTITION BY id ORDER BY (kind = 'archived'), file_path) AS rn,
-                       first_value(file_path) OVER (PARTITION BY id ORDER BY (kind = 'archived'), file_path) AS winner
+                SELECT *, row_number() OVER preference AS rn, first_value(file_path) OVER preference AS winner
                 FROM cand
+                WINDOW preference AS (PARTITION BY id ORDER BY (file_path NOT IN (SELECT path FROM stage_files)),
+                                      (kind = 'archived'), file_path)
             )
             SELECT id, file_path, origin, winner FROM ranked WHERE rn > 1
             """,
