@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from .config import ConfigError, Settings, flag_as_set
+from .paths import os_path
 from .sources import SOURCE_NAMES, Source, UnknownSourceError, parse_sources
 
 EXIT_USAGE = 2
@@ -351,7 +352,7 @@ def _refresh(db: Path, requested: list[Source] | None, debug: bool = False) -> i
         con = connect(db, read_only=True)
         try:
             for s in sources:
-                roots[s] = [Path(r) for r in (recorded_roots(con, s) or roots[s])]
+                roots[s] = [Path(os.fsdecode(os_path(str(r)))) for r in (recorded_roots(con, s) or roots[s])]
         finally:
             con.close()
     run = _run_index(sources, db, roots)

@@ -28,6 +28,7 @@ from .faults import pause_point
 from .logs import log_event
 from .parse_worker import WorkerPool, parse_chunk
 from .parsers.base import REJECT_DUPLICATE_SESSION
+from .paths import text_path
 from .sources import Source
 from .staging import (
     StagingArea,
@@ -173,7 +174,7 @@ def stage_session_files(source: Source, roots: list[Path], db_path: Path, stagin
         changed=len(changed) - new,
         unchanged=len(files) - len(changed),
         missing=sum(1 for p in known if p not in present),
-        roots=[str(r) for r in roots],
+        roots=[text_path(str(r)) for r in roots],
     )
     staging.write(source, "files", run_id or new_run_id(), {"files": files_table(files, changed)}, {"source": source.value, **{k: v for k, v in report.__dict__.items() if k != "source"}})
     pause_point("after_discovery")

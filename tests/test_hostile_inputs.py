@@ -46,3 +46,35 @@ def test_a_moved_tree_is_followed_to_its_new_place(tmp_path):
     assert rows(db, "SELECT path, status, missing FROM indexed_files ORDER BY path") == [
         (str(old / "-home-dev-webapp" / "minimal.jsonl"), "superseded", True), (moved, "indexed", False)]
     assert json.loads(proc.stdout)["sources"]["claude"]["files_rejected"] == {}
+
+
+def test_file_names_that_are_not_utf8_are_indexed_and_the_run_goes_on(tmp_path):
+    from claude_view_pipeline.freshness import source_drift
+    from claude_view_pipeline.sources import Source
+
+    base = os.fsencode(tmp_path)
+    claude = base + b"/projects"
+    os.makedirs(claude + b"/-home-caf\xe9")  # a Latin-1 directory name
+    shutil.copy(FIXTURES / "claude" / "minimal.jsonl", os.fsdecode(claude + b"/-home-caf\xe9/minimal.jsonl"))
+    os.makedirs(claude + b"/-home-dev")
+    shutil.copy(FIXTURES / "claude" / "tool_heavy.jsonl", os.fsdecode(claude + b"/-home-dev/tool_heavy.jsonl"))
+    codex = base + b"/sessions-\xff"
+    os.makedirs(codex + b"/2026/01/10")
+    shutil.copy(FIXTURES / "codex" / "minimal.jsonl",
+                os.fsdecode(codex + b"/2026/01/10/rollout-2026-01-10T09-00-00-0199a000-0000-7000-8000-000000000001.jsonl"))
+    db = tmp_path / "i.duckdb"
+    args = ["index", "--db", str(db), "--claude-dir", os.fsdecode(claude), "--codex-dir", os.fsdecode(codex), "--json"]
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr
+    assert {s: v["sessions"] for s, v in json.loads(first.stdout)["sources"].items()} == {"claude": 2, "codex": 1}
+    # stored as text, the undecodable byte written as \xNN
+    assert rows(db, "SELECT path FROM indexed_files WHERE path LIKE '%\\x%' ORDER BY path") == [
+        (f"{tmp_path}/projects/-home-caf\\xe9/minimal.jsonl",),
+        (f"{tmp_path}/sessions-\\xff/2026/01/10/rollout-2026-01-10T09-00-00-0199a000-0000-7000-8000-000000000001.jsonl",)]
+    again = run_cli(*args)
+    assert [v["files_parsed"] for v in json.loads(again.stdout)["sources"].values()] == [0, 0]  # recognised as unchanged
+    assert source_drift(Source.CODEX, [os.fsdecode(codex)], db).in_sync
+    # usage rescans the recorded roots, the one that is not UTF-8 included
+    answer = run_cli("usage", "daily", "--db", str(db), "--json", "--timezone", "UTC")
+    assert answer.returncode == 0, answer.stderr
+    assert sum(r["total_tokens"] for r in json.loads(answer.stdout)) == rows(db, "SELECT sum(total_tokens) FROM sessions")[0][0]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ..paths import text_path
 from ..sources import Source
 
 
@@ -30,7 +31,8 @@ class SessionFile:
 
 
 def walk_jsonl(root: Path, accept: Callable[[str, str], bool]) -> Iterable[tuple[str, os.stat_result]]:
-    """Yield (path, stat) for regular files under root whose (dirpath, name) is accepted.
+    """Yield (path, stat) for regular files under root whose (dirpath, name) is accepted,
+    each path as the index stores it (paths.text_path: a name that is not UTF-8 escaped).
 
     A missing root yields nothing: not having Codex installed is not an error. Unreadable
     sub-directories are skipped (their files cannot be indexed anyway); symlinked
@@ -53,11 +55,11 @@ def walk_jsonl(root: Path, accept: Callable[[str, str], bool]) -> Iterable[tuple
                         st = entry.stat()
                     except OSError:
                         # a dangling link: listed, so pass 2 counts it as an io_error
-                        yield entry.path, entry.stat(follow_symlinks=False)
+                        yield text_path(entry.path), entry.stat(follow_symlinks=False)
                         continue
                     if not _is_regular(st):
                         continue
-                    yield entry.path, st
+                    yield text_path(entry.path), st
             except OSError:
                 continue
 
@@ -73,8 +75,7 @@ def fingerprint_digest(files: list[SessionFile]) -> str:
 
     h = hashlib.sha1()
     for f in files:
-        # surrogateescape: a file name that is not valid UTF-8 still has its own bytes
-        h.update(f"{f.path}\0{f.size}\0{f.mtime_ns}\n".encode("utf-8", "surrogateescape"))
+        h.update(f"{f.path}\0{f.size}\0{f.mtime_ns}\n".encode())
     return h.hexdigest()[:16]
 
 

@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 
 import orjson
 
+from ..paths import os_path
 from ..sources import Source, canonical_id
 
 # Why a file produced no session. Every rejection is counted with its source and path.
@@ -122,7 +123,7 @@ MessageSink = Callable[[str, list[Message]], None]
 def open_regular(path: str):
     """Open a session file for reading without ever blocking: a path that was swapped for a
     FIFO (or another special file) after discovery is an OSError, not a hang."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    fd = os.open(os_path(path), os.O_RDONLY | os.O_NONBLOCK)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(f"not a regular file: {path}")
