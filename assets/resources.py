@@ -25,7 +25,9 @@ class IndexSettings(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         from claude_view_pipeline import logs
+        from claude_view_pipeline.privacy import owner_only_umask
 
+        owner_only_umask()  # the index, hand-offs and chart a run writes are private
         logger = logging.getLogger(logs.LOGGER_NAME)
         if not logger.handlers:
             logs.configure()  # file-level events (rejections, malformed lines) on the run's stderr

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .config import ConfigError, Settings, flag_as_set
 from .paths import os_path
+from .privacy import owner_only_umask
 from .sources import SOURCE_NAMES, Source, UnknownSourceError, parse_sources
 
 EXIT_USAGE = 2
@@ -367,6 +368,7 @@ def _refresh(db: Path, requested: list[Source] | None, debug: bool = False) -> i
 
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
+    owner_only_umask()  # everything a command writes (index, backups, hand-offs, metrics) is private
     commands = {"index": cmd_index, "usage": cmd_usage, "report": cmd_report, "metrics": cmd_metrics, "migrate": cmd_migrate, "status": cmd_status, "backup": cmd_backup, "restore": cmd_restore}
     try:
         return commands[args.command](args)

@@ -5,6 +5,8 @@ prints it."""
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest, write_to_textfile
@@ -88,9 +90,17 @@ def exposition(db_path: Path) -> str:
 
 
 def write_textfile(db_path: Path, dest: Path) -> Path:
-    """Write atomically (temp file + rename), as the textfile collector requires."""
+    """Write atomically (temp file + rename), as the textfile collector requires. A new file
+    is private (the process umask); a file whose mode you opened up (so that node_exporter,
+    running as another user, can read it) keeps that mode."""
     dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        kept_mode = os.stat(dest).st_mode & 0o777
+    except FileNotFoundError:
+        kept_mode = None
     write_to_textfile(str(dest), _registry(db_path))
+    if kept_mode is not None:
+        os.chmod(dest, kept_mode)
     return dest
 
 

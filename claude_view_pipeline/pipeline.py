@@ -387,6 +387,6 @@ def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_
         } if summary.changed else {}
     finally:
         con.close()
-    staging.prune(source, keep={files_dir, parsed_dir})
+    staging.release(source, loaded={files_dir, parsed_dir})
     tokens = dict(zip(TOKEN_KEYS, (int(t) for t in tok)))
     return IndexReport(source, run_id, summary, n_sessions, n_messages, tokens, rejected)

@@ -203,9 +203,10 @@ class StagingArea:
             f"no staged {stage!r} data for source {source.value!r} under {base}; materialize the upstream asset first"
         )
 
-    def prune(self, source: Source, keep: set[Path], older_than_s: float = 3600.0) -> None:
-        """Drop hand-offs that are neither kept, LATEST, nor young enough to belong to a run
-        still in flight (a crashed run's leftovers go after an hour)."""
+    def release(self, source: Source, loaded: set[Path], older_than_s: float = 3600.0) -> None:
+        """After a load: the hand-offs it loaded go at once (they hold full message text, and
+        the index has it now), and so do others old enough not to belong to a run still in
+        flight (a crashed run's leftovers go after an hour). A hand-off not loaded yet stays."""
         import time
 
         now = time.time()
@@ -213,12 +214,16 @@ class StagingArea:
             base = self._stage_root(source, stage)
             if not base.is_dir():
                 continue
-            latest = (base / "LATEST").read_text().strip() if (base / "LATEST").exists() else None
+            latest = base / "LATEST"
+            named = latest.read_text().strip() if latest.exists() else None
+            if named and base / named in loaded:
+                latest.unlink(missing_ok=True)
+                named = None
             for d in base.iterdir():
-                if not d.is_dir() or d in keep or d.name == latest:
+                if not d.is_dir() or (d not in loaded and d.name == named):
                     continue
                 try:
-                    if now - d.stat().st_mtime > older_than_s:
+                    if d in loaded or now - d.stat().st_mtime > older_than_s:
                         shutil.rmtree(d, ignore_errors=True)
                 except FileNotFoundError:
                     pass

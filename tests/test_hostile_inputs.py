@@ -78,3 +78,38 @@ def test_file_names_that_are_not_utf8_are_indexed_and_the_run_goes_on(tmp_path):
     answer = run_cli("usage", "daily", "--db", str(db), "--json", "--timezone", "UTC")
     assert answer.returncode == 0, answer.stderr
     assert sum(r["total_tokens"] for r in json.loads(answer.stdout)) == rows(db, "SELECT sum(total_tokens) FROM sessions")[0][0]
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_what_the_index_writes_is_private_whatever_the_umask(tmp_path):
+    root = tmp_path / "projects" / "-home-dev-webapp"
+    root.mkdir(parents=True)
+    shutil.copy(FIXTURES / "claude" / "minimal.jsonl", root / "minimal.jsonl")
+    db = tmp_path / "data" / "i.duckdb"  # its directory is created by the run
+    old = os.umask(0o022)  # a typical, permissive umask; the child inherits it
+    try:
+        args = ["index", "--db", str(db), "--sources", "claude", "--claude-dir", str(tmp_path / "projects")]
+        assert run_cli(*args).returncode == 0
+        assert run_cli("backup", "--db", str(db)).returncode == 0
+        (backup,) = (db.parent / "backups").iterdir()
+        prom = db.parent / "claude_view_pipeline.prom"
+        staging = db.parent / "i.duckdb.staging"
+        assert {p.name: mode(p) for p in (db.parent, db, prom, staging, db.parent / "backups", backup)} == {
+            "data": 0o700, "i.duckdb": 0o600, "claude_view_pipeline.prom": 0o600, "i.duckdb.staging": 0o700,
+            "backups": 0o700, backup.name: 0o600}
+        # the hand-off (full message text) is gone once the run has loaded it
+        assert [p for p in staging.rglob("*") if p.is_file()] == []
+
+        # an index an older release left readable by others is tightened by the next run;
+        # a metrics file opened up on purpose (node_exporter runs as another user) stays so
+        os.chmod(db, 0o644)
+        os.chmod(prom, 0o644)
+        with open(root / "minimal.jsonl", "a") as fh:
+            fh.write(PROMPT)
+        assert run_cli(*args).returncode == 0
+        assert (mode(db), mode(prom)) == (0o600, 0o644)
+    finally:
+        os.umask(old)

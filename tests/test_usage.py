@@ -87,6 +87,7 @@ def test_asset_writes_daily_usage_and_a_chart(tmp_path, corpus):
     assert mat.metadata["timezone"].value == "Europe/Berlin" and mat.metadata["unpriced_models"].value == "none"
     chart = tmp_path / "daily_usage.png"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert chart.stat().st_mode & 0o777 == 0o600  # a run writes nothing others can read
     con = duckdb.connect(index_settings.db_path, read_only=True)
     table = con.execute("SELECT sum(total_tokens), sum(api_call_count), min(timezone), count(*) FILTER (WHERE cost_usd IS NULL) FROM daily_usage").fetchone()
     sessions_total = con.execute("SELECT sum(total_tokens), sum(api_call_count) FROM sessions").fetchone()

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from ..config import RETRY_DUCKDB_MEMORY, duckdb_memory, lock_timeout
+from ..privacy import tighten_index
 
 
 def raise_memory_limit(con: duckdb.DuckDBPyConnection) -> bool:
@@ -62,6 +63,7 @@ def connect(db_path: Path | str, read_only: bool = False, lock_timeout_s: float 
         return held.cursor()
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+        tighten_index(path)  # files an older release left readable by others
     timeout = lock_timeout() if lock_timeout_s is None else lock_timeout_s
     deadline = time.monotonic() + timeout
     delay = 0.05
