@@ -68,10 +68,11 @@ def _sources(context: dg.AssetExecutionContext, index: IndexSettings):
 )
 def session_files(context: dg.AssetExecutionContext, index: IndexSettings) -> dg.MaterializeResult:
     metadata: dict = {}
-    for source in _sources(context, index):
-        report = pipeline.stage_session_files(source, index.roots(source), index.resolved_db_path(), index.staging(), run_id=context.run.run_id)
-        context.log.info(f"[{source.value}] {report.files_scanned} files: {report.new} new, {report.changed} changed, {report.missing} missing")
-        metadata.update(_keyed(context, source, report.as_metadata()))
+    with index.failures_explained():
+        for source in _sources(context, index):
+            report = pipeline.stage_session_files(source, index.roots(source), index.resolved_db_path(), index.staging(), run_id=context.run.run_id)
+            context.log.info(f"[{source.value}] {report.files_scanned} files: {report.new} new, {report.changed} changed, {report.missing} missing")
+            metadata.update(_keyed(context, source, report.as_metadata()))
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -94,7 +95,7 @@ def parsed_sessions(context: dg.AssetExecutionContext, config: ParseConfig, inde
     metadata: dict = {}
     progress = index.progress_printer(context)
     # one set of parse workers for every source of the run (started only if one needs them)
-    with WorkerPool(index.workers or parse_workers()) as pool:
+    with index.failures_explained(), WorkerPool(index.workers or parse_workers()) as pool:
         for source in _sources(context, index):
             r = pipeline.stage_parsed_sessions(
                 source, index.staging(), full=config.full_reindex, progress=progress, run_id=context.run.run_id, pool=pool
@@ -151,12 +152,13 @@ def session_index(context: dg.AssetExecutionContext, index: IndexSettings):
     db = index.resolved_db_path()
     metadata: dict = {"db_path": dg.MetadataValue.path(str(db))}
     sources = _sources(context, index)
-    for source in sources:
-        r = pipeline.load_session_index(
-            source, index.staging(), db, run_id=context.run.run_id,
-            live=context.run.tags.get("claude_view/trigger") == "sensor",
-        )
-        metadata.update(_keyed(context, source, r.as_metadata()))
+    with index.failures_explained():
+        for source in sources:
+            r = pipeline.load_session_index(
+                source, index.staging(), db, run_id=context.run.run_id,
+                live=context.run.tags.get("claude_view/trigger") == "sensor",
+            )
+            metadata.update(_keyed(context, source, r.as_metadata()))
     selected = context.selected_asset_keys
     if SESSION_INDEX in selected:
         yield dg.MaterializeResult(asset_key=SESSION_INDEX, metadata=metadata)

@@ -3,6 +3,7 @@
 
 import logging
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -60,6 +61,19 @@ class IndexSettings(dg.ConfigurableResource):
         if not settings.enabled.get(source, True):
             raise dg.Failure(f"source {source.value!r} is disabled ({flag_as_set(source)}); its rows are kept, nothing is indexed")
         return source
+
+    @contextmanager
+    def failures_explained(self):
+        """A step that fails says why in one line that names the fix (the traceback stays in
+        the event's details)."""
+        from claude_view_pipeline.errors import explain
+
+        try:
+            yield
+        except dg.Failure:
+            raise
+        except Exception as exc:
+            raise dg.Failure(explain(exc, self.resolved_db_path())) from exc
 
     def progress_printer(self, context: dg.AssetExecutionContext):
         step = {}

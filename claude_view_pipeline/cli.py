@@ -292,14 +292,19 @@ def cmd_index(args: argparse.Namespace) -> int:
     run = _run_index(sources, db_path, roots, full=args.full, progress=not args.json)
     summary = run.summary()
     summary["demo"] = demo
-    if db_path.exists():
+    if run.error is None and db_path.exists():
         from .metrics import default_textfile, write_textfile
 
         target = args.metrics_file or (Path(os.environ["CLAUDE_VIEW_METRICS_FILE"]) if os.environ.get("CLAUDE_VIEW_METRICS_FILE") else default_textfile(db_path))
-        summary["metrics_file"] = str(write_textfile(db_path, target))
+        try:
+            summary["metrics_file"] = str(write_textfile(db_path, target))
+        except OSError as exc:  # the index is written; only its metrics file could not be
+            from .errors import explain
+
+            print(f"claude-view-pipeline: warning: metrics file not written: {explain(exc, target)}", file=sys.stderr)
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True, default=str))
-    else:
+    elif run.sources:  # a run that failed before any source was indexed has nothing to show
         from .report import format_summary
 
         print(format_summary(summary))

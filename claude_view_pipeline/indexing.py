@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import parse_workers
+from .errors import explain
 from .integrity import CHECKS, CheckOutcome, run_check
 from .parse_worker import WorkerPool
 from .pipeline import (
@@ -126,6 +127,6 @@ def run_index(
             if run.changed and run.success:
                 run.daily_usage_rows = refresh_daily_usage(db_path)
     except Exception as exc:  # noqa: BLE001 - reported to the caller as the run's error
-        run.error = str(exc) or type(exc).__name__
+        run.error = explain(exc, db_path)
         run.error_traceback = traceback.format_exc()
     return run

@@ -6,8 +6,10 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 
 import duckdb
+import pytest
 
 from helpers import FIXTURES, run_cli
 
@@ -113,3 +115,72 @@ def test_what_the_index_writes_is_private_whatever_the_umask(tmp_path):
         assert (mode(db), mode(prom)) == (0o600, 0o644)
     finally:
         os.umask(old)
+
+
+def one_line_failure(proc) -> str:
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    (line,) = [ln for ln in proc.stderr.splitlines() if ln.startswith("claude-view-pipeline:")]
+    return line
+
+
+def claude_root(tmp_path):
+    root = tmp_path / "projects" / "-home-dev-webapp"
+    root.mkdir(parents=True)
+    shutil.copy(FIXTURES / "claude" / "minimal.jsonl", root / "minimal.jsonl")
+    return tmp_path / "projects"
+
+
+def test_a_corrupt_index_names_the_backups_and_the_rebuild(tmp_path):
+    db = tmp_path / "i.duckdb"
+    db.write_bytes(b"not a database\n" * 100)
+    proc = run_cli("index", "--db", str(db), "--sources", "claude", "--claude-dir", str(claude_root(tmp_path)))
+    assert one_line_failure(proc) == (
+        f"claude-view-pipeline: run failed: the index {db} is not a readable DuckDB database (damaged, or another "
+        f"kind of file); restore a backup from {tmp_path / 'backups'} with 'claude-view-pipeline restore FILE', "
+        "or move the file away and run 'index' to build it again")
+    assert proc.stdout == ""  # no empty summary table
+
+
+@pytest.fixture
+def small_mount(tmp_path):
+    """A 16 MB tmpfs of our own (needs the right to mount, as CI has; skipped elsewhere)."""
+    point = tmp_path / "mnt"
+    point.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(point)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    yield point
+    subprocess.run(["umount", "-l", str(point)], check=True)
+
+
+def test_a_full_disk_says_so_and_the_next_run_converges(tmp_path, small_mount):
+    root = claude_root(tmp_path)
+    db = small_mount / "i.duckdb"
+    args = ["index", "--db", str(db), "--sources", "claude", "--claude-dir", str(root)]
+    assert run_cli(*args).returncode == 0
+    filler = small_mount / "filler"
+    with open(filler, "wb") as fh:  # fill what is left
+        try:
+            while True:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+        except OSError:
+            pass
+    shutil.copy(FIXTURES / "claude" / "tool_heavy.jsonl", root / "-home-dev-webapp" / "tool_heavy.jsonl")
+    assert one_line_failure(run_cli(*args)) == (
+        f"claude-view-pipeline: run failed: the disk that holds {small_mount} is full; free some space (or choose "
+        "another place with --db / CLAUDE_VIEW_DB) and run again (an index write that fails is rolled back: the "
+        "index is as it was)")
+    assert rows(db, "SELECT count(*) FROM sessions") == [(1,)]  # as it was
+    filler.unlink()
+    assert run_cli(*args).returncode == 0
+    assert rows(db, "SELECT count(*) FROM sessions") == [(2,)]
+
+
+def test_a_read_only_place_says_so(tmp_path, small_mount):
+    subprocess.run(["mount", "-o", "remount,ro", str(small_mount)], check=True)
+    db = small_mount / "index" / "i.duckdb"
+    proc = run_cli("index", "--db", str(db), "--sources", "claude", "--claude-dir", str(claude_root(tmp_path)))
+    assert one_line_failure(proc) == (
+        f"claude-view-pipeline: run failed: cannot write under {db.parent}: the file system is read-only; choose a "
+        "writable place with --db or CLAUDE_VIEW_DB")

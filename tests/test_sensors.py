@@ -101,6 +101,9 @@ def test_a_failed_run_is_retried_without_any_file_change(tmp_path, codex_root, m
         assert isinstance(first, dg.RunRequest)
         failed = job.execute_in_process(instance=instance, partition_key="codex", tags=first.tags, raise_on_error=False)
         assert not failed.success
+        failure = next(e for e in failed.all_events if e.is_step_failure)
+        assert failure.step_failure_data.error.message.startswith(
+            f"dagster._core.definitions.events.Failure: the index {db} is not a readable DuckDB database")
 
         db.unlink()  # the operator moves the broken file away; no session file changes
         retry, cursor = tick(codex_root, cursor, instance, db)
