@@ -6,7 +6,6 @@ prints it."""
 from __future__ import annotations
 
 import os
-
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest, write_to_textfile
