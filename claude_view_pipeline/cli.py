@@ -379,6 +379,10 @@ def main(argv: list[str] | None = None) -> int:
         return commands[args.command](args)
     except (ConfigError, CliError) as exc:
         return _fail(str(exc))
+    except KeyboardInterrupt:
+        # workers are stopped on the way out; an index write in progress is rolled back
+        print("claude-view-pipeline: interrupted; the index keeps its last committed state", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

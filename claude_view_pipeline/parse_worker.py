@@ -6,6 +6,7 @@ Kept apart from pipeline.py so a worker imports only the parsers and the Parquet
 
 from __future__ import annotations
 
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -77,6 +78,12 @@ def parse_chunk(source_value: str, files: list[tuple[str, int, int, str]], out_d
     return results
 
 
+def _leave_interrupts_to_the_run() -> None:
+    """Ctrl-C reaches every process of the terminal's group; the run (the parent) decides
+    and stops the workers, so they print no traceback of their own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class WorkerPool:
     """Parse worker processes, started when first needed and shared by every source of a run
     (each start costs a fresh interpreter and its imports). Spawned, not forked: the caller
@@ -88,7 +95,8 @@ class WorkerPool:
 
     def executor(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
+            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
+                                                 initializer=_leave_interrupts_to_the_run)
         return self._executor
 
     def close(self) -> None:
@@ -96,8 +104,25 @@ class WorkerPool:
             self._executor.shutdown()
             self._executor = None
 
+    def abort(self) -> None:
+        """Stop at once (Ctrl-C, a failed run): queued chunks are dropped and the workers
+        killed, rather than waiting for every chunk to be parsed for nothing."""
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        # the executor's own processes: Python < 3.14 has no public way to end them
+        workers = list(getattr(executor, "_processes", {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            process.terminate()
+        for process in workers:
+            process.join(timeout=5)
+
     def __enter__(self) -> "WorkerPool":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -113,3 +113,66 @@ def test_a_writer_held_too_long_is_a_clear_error(tmp_path, corpus):
     assert proc.returncode == 1
     assert "is locked by another process" in proc.stdout + proc.stderr
     assert "CLAUDE_VIEW_LOCK_TIMEOUT" in proc.stdout + proc.stderr
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an exited child the container's init has not reaped yet)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_ctrl_c_stops_the_whole_run_promptly_workers_included(tmp_path_factory, tmp_path):
+    """SIGINT to the run alone (as a supervisor sends it; a terminal sends it to the whole
+    group, which workers ignore) while parse workers are busy: the run ends within seconds,
+    its workers with it, the index as it was; the next run completes."""
+    corpus = tmp_path_factory.mktemp("ctrl-c-corpus")
+    generate(corpus, claude_sessions=450, codex_sessions=0, seed=23)  # enough files for the worker pool
+    db = tmp_path / "index.duckdb"
+    marker = tmp_path / "paused"
+    args = ["index", "--db", str(db), "--sources", "claude", "--claude-dir", str(corpus / "claude/projects")]
+    proc = start_cli(args, {"CLAUDE_VIEW_PAUSE_AT": "mid_parse", "CLAUDE_VIEW_PAUSE_FILE": str(marker), "CLAUDE_VIEW_WORKERS": "2"})
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "never reached mid_parse"
+            time.sleep(0.05)
+        workers = children(proc.pid)
+        assert len(workers) >= 2  # the parse workers (and multiprocessing's helper)
+        started = time.monotonic()
+        os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        stopped_in = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert err.decode().strip().splitlines()[-1] == "claude-view-pipeline: interrupted; the index keeps its last committed state"
+    assert "Traceback" not in err.decode()
+    assert stopped_in < 10, stopped_in
+    time.sleep(0.5)
+    assert [p for p in workers if running(p)] == []
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM sessions").fetchall() == [(0,)]  # nothing half-written
+    con.close()
+    again = run_cli(*args)
+    assert again.returncode == 0, again.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM sessions").fetchall() == [(450,)]
+    con.close()
