@@ -49,6 +49,7 @@ def _build_parser() -> argparse.ArgumentParser:
     us.add_argument("--sources", help=f"comma-separated subset of {','.join(SOURCE_NAMES)} (default: all)")
     us.add_argument("--since", type=_date, help="first day, YYYY-MM-DD (inclusive)")
     us.add_argument("--until", type=_date, help="last day, YYYY-MM-DD (inclusive)")
+    us.add_argument("--project", help="only sessions of this project (its name, as shown, or its key)")
     us.add_argument("--timezone", help="IANA zone the days are cut in (default: the machine's)")
     us.add_argument("--json", action="store_true", help="print JSON rows")
     us.add_argument("--plot", type=Path, help="also write a PNG chart of daily tokens by source and cost")
@@ -113,9 +114,9 @@ def cmd_usage(args: argparse.Namespace) -> int:
         if failed is not None:
             return failed
     chosen = [s.value for s in sources] if sources else None
-    rows = usage.rollup(db, args.period, tz, chosen, args.since, args.until)
+    rows = usage.rollup(db, args.period, tz, chosen, args.since, args.until, args.project)
     if args.plot:
-        usage.plot(rows if args.period == "daily" else usage.rollup(db, "daily", tz, chosen, args.since, args.until), args.plot)
+        usage.plot(rows if args.period == "daily" else usage.rollup(db, "daily", tz, chosen, args.since, args.until, args.project), args.plot)
     if args.json:
         import orjson
 
@@ -198,6 +199,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     for source, s in status["sources"].items():
         print(f"  {source:<7} sessions {s['sessions']:>7,}  messages {s['messages']:>9,}  tokens {s['total_tokens']:>15,}"
               f"  files rejected {s['files_rejected']:>4}  missing {s['files_missing']:>4}  last indexed {s['last_indexed_at']}")
+    projects = status["projects"]
+    if projects:
+        top = ", ".join(f"{p['project']} {p['sessions']}" for p in projects[:8])
+        print(f"  projects {len(projects)}: {top}{', ...' if len(projects) > 8 else ''} (sessions each)")
     return 0
 
 

@@ -56,6 +56,14 @@ def index_status(db_path: Path) -> dict:
             ).fetchone()
             out["sources"][s] = {"sessions": sessions, "messages": messages, "total_tokens": int(tokens),
                                  "files_rejected": rejected, "files_missing": missing, "last_indexed_at": last}
+        out["projects"] = [
+            {"project": name, "project_key": key, "sessions": n}
+            for name, key, n in con.execute(
+                # a key's display name is its first spelling, as in usage
+                "SELECT min(project), project_key, count(*) FROM sessions WHERE project_key IS NOT NULL"
+                " GROUP BY project_key ORDER BY count(*) DESC, min(project), project_key"
+            ).fetchall()
+        ] if 9 in versions else []  # an index not yet migrated has no project keys
         return out
     finally:
         con.close()

@@ -39,7 +39,7 @@ SESSIONS_SCHEMA = pa.schema([
     ("file_path", pa.string()), ("file_size", pa.int64()), ("file_mtime_ns", pa.int64()),
     ("parent_session_id", pa.string()), ("relation", pa.string()),
     ("is_sidechain", pa.bool_()), ("is_headless", pa.bool_()), ("cli_version", pa.string()),
-    ("cwd", pa.string()), ("project", pa.string()), ("git_branch", pa.string()),
+    ("cwd", pa.string()), ("git_repository_url", pa.string()), ("git_branch", pa.string()),
     ("started_at", TS), ("ended_at", TS), ("malformed_lines", pa.int32()), ("unknown_types", pa.string()),
 ])
 
@@ -122,7 +122,7 @@ def parsed_tables(results: list[tuple[SessionFile | None, FileParse]]) -> tuple[
                 "file_mtime_ns": sf.mtime_ns if sf else None,
                 "parent_session_id": s.parent_session_id, "relation": s.relation,
                 "is_sidechain": s.is_sidechain, "is_headless": s.is_headless, "cli_version": s.cli_version,
-                "cwd": s.cwd, "project": s.project, "git_branch": s.git_branch,
+                "cwd": s.cwd, "git_repository_url": s.git_repository_url, "git_branch": s.git_branch,
                 "started_at": s.started_at, "ended_at": s.ended_at,
                 "malformed_lines": fp.lines_malformed, "unknown_types": _unknown_json(fp.unknown_types),
             }

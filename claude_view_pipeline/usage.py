@@ -158,13 +158,14 @@ def _cached_prices(con: duckdb.DuckDBPyConnection, models: list[tuple[str, str]]
 # every counted call (one row per model response that used tokens), in the connection's TimeZone
 _CALLS = """
 SELECT CAST(coalesce(m.usage_at, m."timestamp") AS DATE) AS day, m.source, m.model,
-       coalesce(s.project, '') AS project, m.session_id,
+       coalesce(s.project, '') AS project, coalesce(s.project_key, '') AS project_key, m.session_id,
        coalesce(m.input_tokens, 0) AS input_tokens, coalesce(m.cache_read_tokens, 0) AS cache_read_tokens,
        coalesce(m.cache_creation_tokens, 0) AS cache_creation_tokens, coalesce(m.output_tokens, 0) AS output_tokens,
        m.reasoning_tokens
 FROM messages m JOIN sessions s ON s.id = m.session_id
 WHERE m.api_call AND NOT m.inherited AND coalesce(m.usage_at, m."timestamp") IS NOT NULL
   AND (? IS NULL OR list_contains(?::VARCHAR[], m.source))
+  AND (?::VARCHAR IS NULL OR s.project = ? OR s.project_key = ?)
 """
 
 # each call priced by its model's steps; NULL for a model genai-prices cannot price
@@ -187,7 +188,8 @@ def _rollup_sql(period: str) -> str:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}")
     key, expr = _KEYS[period]
     return f"""
-    SELECT {expr} AS {key}, source, model, project,
+    -- projects are grouped by key; a key's display name is its first spelling
+    SELECT {expr} AS {key}, source, model, min(project) AS project, project_key,
            count(DISTINCT session_id) AS sessions, count(*) AS api_call_count,
            sum(input_tokens)::BIGINT AS input_tokens, sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
            sum(cache_creation_tokens)::BIGINT AS cache_creation_tokens, sum(output_tokens)::BIGINT AS output_tokens,
@@ -199,15 +201,17 @@ def _rollup_sql(period: str) -> str:
            ?::VARCHAR AS timezone, ?::VARCHAR AS price_data_version
     FROM costed
     WHERE (?::DATE IS NULL OR day >= ?::DATE) AND (?::DATE IS NULL OR day <= ?::DATE)
-    GROUP BY ALL
-    ORDER BY {key} NULLS LAST, source NULLS LAST, model NULLS LAST, project NULLS LAST
+    GROUP BY {key}, source, model, project_key
+    ORDER BY {key} NULLS LAST, source NULLS LAST, model NULLS LAST, project NULLS LAST, project_key
     """
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, timezone: str, sources: list[str] | None, writable: bool = False) -> None:
-    """Temp tables ``calls`` and ``costed`` (every counted call, priced) on this connection."""
+def _prepare(con: duckdb.DuckDBPyConnection, timezone: str, sources: list[str] | None, writable: bool = False,
+             project: str | None = None) -> None:
+    """Temp tables ``calls`` and ``costed`` (every counted call, priced) on this connection;
+    ``project`` keeps the calls of sessions whose project name or key is that."""
     con.execute(f"SET TimeZone = '{checked_timezone(timezone)}'")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE calls AS {_CALLS}", [sources, sources])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE calls AS {_CALLS}", [sources, sources, project, project, project])
     _cached_prices(con, [tuple(r) for r in con.execute("SELECT DISTINCT source, model FROM calls").fetchall()], writable)
     con.execute(f"CREATE OR REPLACE TEMP TABLE costed AS {_COSTED}")
 
@@ -222,13 +226,13 @@ def _dicts(cursor) -> list[dict]:
 
 
 def rollup(db_path: Path, period: str, timezone: str, sources: list[str] | None = None,
-           since: date | None = None, until: date | None = None) -> list[dict]:
+           since: date | None = None, until: date | None = None, project: str | None = None) -> list[dict]:
     """Calls grouped by period ("daily", "monthly" or "session") x source x model x project,
     computed inside DuckDB; one dict per row."""
     sql = _rollup_sql(period)
     con = connect(db_path, read_only=True)
     try:
-        _prepare(con, timezone, sources)
+        _prepare(con, timezone, sources, project=project)
         return _dicts(con.execute(sql, _params(timezone, since, until)))
     finally:
         con.close()
@@ -251,7 +255,7 @@ def write_daily_usage(db_path: Path, timezone: str) -> list[dict]:
         con.execute("DELETE FROM daily_usage")
         con.execute(f"INSERT INTO daily_usage BY NAME {_rollup_sql('daily')}", _params(timezone, None, None))
         con.execute("COMMIT")
-        return _dicts(con.execute("SELECT * FROM daily_usage ORDER BY day, source, model NULLS LAST, project NULLS LAST"))
+        return _dicts(con.execute("SELECT * FROM daily_usage ORDER BY day, source, model NULLS LAST, project NULLS LAST, project_key"))
     finally:
         con.close()
 

@@ -111,7 +111,7 @@ def test_agentsview_valid_session_gold_labels():
     # user/assistant).
     assert Counter(m.role for m in s.messages) == {"user": 2, "assistant": 2, "tool_use": 1}
     assert next(m.text for m in s.messages if m.role == "user") == "Fix the login bug"
-    assert s.project == "my-app"
+    assert s.cwd == "/Users/alice/code/my-app"  # project "my-app", as agentsview (tests/test_projects.py)
 
 
 def test_claude_view_large_session_gold_labels():

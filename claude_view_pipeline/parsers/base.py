@@ -69,6 +69,7 @@ class Session:
     is_headless: bool = False
     cli_version: str | None = None
     cwd: str | None = None
+    git_repository_url: str | None = None  # Codex session_meta.git.repository_url
     git_branch: str | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
@@ -81,12 +82,6 @@ class Session:
     @property
     def id(self) -> str:
         return canonical_id(self.source, self.source_session_id)
-
-    @property
-    def project(self) -> str | None:
-        if not self.cwd:
-            return None
-        return self.cwd.rstrip("/").rsplit("/", 1)[-1] or self.cwd
 
 
 @dataclass(slots=True)

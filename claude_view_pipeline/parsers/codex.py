@@ -456,6 +456,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
         cli_version=meta.get("cli_version") if isinstance(meta.get("cli_version"), str) else None,
         cwd=(meta.get("cwd") if isinstance(meta.get("cwd"), str) and meta.get("cwd") else None) or st.first_turn_cwd,
         git_branch=git.get("branch") if isinstance(git.get("branch"), str) else None,
+        git_repository_url=git.get("repository_url") if isinstance(git.get("repository_url"), str) else None,
         started_at=span.first,
         ended_at=span.last,
     )

@@ -175,7 +175,8 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
         con.execute(
             """
             INSERT INTO sessions BY NAME
-            SELECT s.*, false AS file_missing, $run AS run_id, now() AS indexed_at
+            SELECT s.*, project_name(s.cwd, s.git_repository_url) AS project, project_key(s.cwd) AS project_key,
+                   false AS file_missing, $run AS run_id, now() AS indexed_at
             FROM stage_sessions s
             WHERE s.id NOT IN (SELECT id FROM id_clash WHERE origin = 'new')
             """,
@@ -196,6 +197,17 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
         ).fetchone()[0]
         _attribute_copies(con, src, w.run_id)
         _refresh_aggregates(con, src, w.run_id)
+        # a subagent works for its parent's project, wherever it ran (a worktree, a temp dir);
+        # whichever of the two was indexed first, the later write settles it
+        con.execute(
+            """
+            UPDATE sessions SET project = p.project, project_key = p.project_key
+            FROM sessions p
+            WHERE sessions.source = $src AND sessions.relation = 'subagent' AND p.id = sessions.parent_session_id
+              AND (sessions.project IS DISTINCT FROM p.project OR sessions.project_key IS DISTINCT FROM p.project_key)
+            """,
+            {"src": src},
+        )
 
         con.execute("DELETE FROM indexed_files WHERE source = $src AND path IN (SELECT path FROM stage_results)", {"src": src})
         con.execute(
