@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from .config import ConfigError, Settings, flag_as_set
+from .config import WEEKDAYS, ConfigError, Settings, flag_as_set
 from .paths import os_path
 from .privacy import owner_only_umask
 from .sources import SOURCE_NAMES, Source, UnknownSourceError, parse_sources
@@ -45,7 +45,8 @@ def _build_parser() -> argparse.ArgumentParser:
         help="when no session file is found under the default roots, index the bundled demo sessions",
     )
     us = sub.add_parser("usage", parents=[db], help="tokens and estimated cost per day, month or session x source x model x project")
-    us.add_argument("period", choices=("daily", "monthly", "session"))
+    us.add_argument("period", choices=("daily", "weekly", "monthly", "session"))
+    us.add_argument("--week-start", choices=WEEKDAYS, default="monday", help="the day weeks begin on (weekly; default monday)")
     us.add_argument("--sources", help=f"comma-separated subset of {','.join(SOURCE_NAMES)} (default: all)")
     us.add_argument("--since", type=_date, help="first day, YYYY-MM-DD (inclusive)")
     us.add_argument("--until", type=_date, help="last day, YYYY-MM-DD (inclusive)")
@@ -114,7 +115,7 @@ def cmd_usage(args: argparse.Namespace) -> int:
         if failed is not None:
             return failed
     chosen = [s.value for s in sources] if sources else None
-    rows = usage.rollup(db, args.period, tz, chosen, args.since, args.until, args.project)
+    rows = usage.rollup(db, args.period, tz, chosen, args.since, args.until, args.project, args.week_start)
     if args.plot:
         usage.plot(rows if args.period == "daily" else usage.rollup(db, "daily", tz, chosen, args.since, args.until, args.project), args.plot)
     if args.json:
@@ -122,7 +123,7 @@ def cmd_usage(args: argparse.Namespace) -> int:
 
         sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
         return 0
-    key = {"daily": "day", "monthly": "month", "session": "session_id"}[args.period]
+    key = {"daily": "day", "weekly": "week", "monthly": "month", "session": "session_id"}[args.period]
     print(f"{args.period} usage in {tz} ({rows[0]['price_data_version'] if rows else usage.price_data_version()})")
     width = max([12, *(len(str(r[key])) for r in rows)])  # session ids in full
     header = f"{key:<{width}} {'source':<7} {'model':<28} {'project':<16} {'sess':>5} {'calls':>6} {'input':>10} {'cache rd':>12} {'cache wr':>10} {'output':>10} {'total':>13} {'cost USD':>10}"

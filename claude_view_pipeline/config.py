@@ -24,6 +24,9 @@ class ConfigError(ValueError):
     """A setting has a value we refuse to guess about (exit status 2 in the CLI)."""
 
 
+# the days a usage week may begin on, in DuckDB's dayofweek order (0 = Sunday)
+WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
 def environ_without_settings(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """This process's environment less the project's settings and DAGSTER_HOME, plus extra:
     what a subprocess gets when a test or benchmark must not see the user's own sessions."""

@@ -21,11 +21,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 import pyarrow as pa
 
+from .config import WEEKDAYS
 from .store import connect
 from .store.migrate import has_table
 
 PROVIDERS = {"claude": "anthropic", "codex": "openai"}
-PERIODS = ("daily", "monthly", "session")
+PERIODS = ("daily", "weekly", "monthly", "session")
 
 
 def local_timezone() -> str:
@@ -183,10 +184,14 @@ LEFT JOIN prices p ON p.source = c.source AND p.model = c.model
 _KEYS = {"daily": ("day", "day"), "monthly": ("month", "strftime(day, '%Y-%m')"), "session": ("session_id", "session_id")}
 
 
-def _rollup_sql(period: str) -> str:
-    if period not in _KEYS:
+def _rollup_sql(period: str, week_start: str = "monday") -> str:
+    if period == "weekly":
+        # the day the week began: days are already cut in the chosen zone
+        key, expr = "week", f"day - CAST((dayofweek(day) - {WEEKDAYS.index(week_start)} + 7) % 7 AS INTEGER)"
+    elif period in _KEYS:
+        key, expr = _KEYS[period]
+    else:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}")
-    key, expr = _KEYS[period]
     return f"""
     -- projects are grouped by key; a key's display name is its first spelling
     SELECT {expr} AS {key}, source, model, min(project) AS project, project_key,
@@ -226,10 +231,11 @@ def _dicts(cursor) -> list[dict]:
 
 
 def rollup(db_path: Path, period: str, timezone: str, sources: list[str] | None = None,
-           since: date | None = None, until: date | None = None, project: str | None = None) -> list[dict]:
-    """Calls grouped by period ("daily", "monthly" or "session") x source x model x project,
-    computed inside DuckDB; one dict per row."""
-    sql = _rollup_sql(period)
+           since: date | None = None, until: date | None = None, project: str | None = None,
+           week_start: str = "monday") -> list[dict]:
+    """Calls grouped by period ("daily", "weekly", "monthly" or "session") x source x model x
+    project, computed inside DuckDB; one dict per row. Weeks begin on ``week_start``."""
+    sql = _rollup_sql(period, week_start)
     con = connect(db_path, read_only=True)
     try:
         _prepare(con, timezone, sources, project=project)

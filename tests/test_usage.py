@@ -165,3 +165,29 @@ def test_deliberate_difference_forked_codex_replay(tmp_path, ccusage):
     assert ours[("2026-01-14", "gpt-5-codex")] == (2000, 10000, 0, 120)
     # ... and ccusage's, which adds the parent's replayed calls
     assert theirs[("2026-01-14", "gpt-5-codex")] == (7000, 29000, 0, 560)
+
+
+@pytest.mark.parametrize("week_start,expected", [("monday", "2026-01-05"), ("saturday", "2026-01-10"), ("sunday", "2026-01-04")])
+def test_weekly_usage_weeks_begin_on_the_chosen_day(tmp_path, week_start, expected):
+    codex = tmp_path / "codex" / "2026" / "01" / "10"  # 2026-01-10 is a Saturday
+    codex.mkdir(parents=True)
+    shutil.copy(FIXTURES / "codex" / "minimal.jsonl", codex / "rollout-2026-01-10T09-00-00-0199a000-0000-7000-8000-000000000001.jsonl")
+    db = index(tmp_path, tmp_path / "none", tmp_path / "codex")
+    proc = run_cli("usage", "weekly", "--db", str(db), "--timezone", "UTC", "--week-start", week_start, "--json", "--no-refresh")
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(proc.stdout)
+    assert (row["week"], row["sessions"], row["total_tokens"]) == (expected, 1, usage.rollup(db, "daily", "UTC")[0]["total_tokens"])
+
+
+def test_weekly_totals_are_the_daily_totals_of_their_weeks(tmp_path, corpus):
+    from datetime import timedelta
+
+    db = index(tmp_path, corpus / "claude/projects", corpus / "codex/sessions")
+    weeks: dict = {}
+    for r in usage.rollup(db, "daily", "Europe/Berlin"):
+        monday = r["day"] - timedelta(days=r["day"].weekday())
+        weeks[(monday, r["source"])] = weeks.get((monday, r["source"]), 0) + r["total_tokens"]
+    weekly: dict = {}
+    for r in usage.rollup(db, "weekly", "Europe/Berlin"):
+        weekly[(r["week"], r["source"])] = weekly.get((r["week"], r["source"]), 0) + r["total_tokens"]
+    assert weekly == weeks and len(weekly) > 2
