@@ -44,8 +44,10 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="when no session file is found under the default roots, index the bundled demo sessions",
     )
-    us = sub.add_parser("usage", parents=[db], help="tokens and estimated cost per day, month or session x source x model x project")
-    us.add_argument("period", choices=("daily", "weekly", "monthly", "session"))
+    us = sub.add_parser("usage", parents=[db], help="tokens and estimated cost per day, week, month or session x source x model x project; 5-hour blocks")
+    us.add_argument("period", choices=("daily", "weekly", "monthly", "session", "blocks"))
+    us.add_argument("--active", action="store_true", help="blocks: only the active block, with its burn rate and projection")
+    us.add_argument("--recent", action="store_true", help="blocks: only those of the last three days")
     us.add_argument("--week-start", choices=WEEKDAYS, default="monday", help="the day weeks begin on (weekly; default monday)")
     us.add_argument("--sources", help=f"comma-separated subset of {','.join(SOURCE_NAMES)} (default: all)")
     us.add_argument("--since", type=_date, help="first day, YYYY-MM-DD (inclusive)")
@@ -115,6 +117,8 @@ def cmd_usage(args: argparse.Namespace) -> int:
         if failed is not None:
             return failed
     chosen = [s.value for s in sources] if sources else None
+    if args.period == "blocks":
+        return _print_blocks(db, chosen, args)
     rows = usage.rollup(db, args.period, tz, chosen, args.since, args.until, args.project, args.week_start)
     if args.plot:
         usage.plot(rows if args.period == "daily" else usage.rollup(db, "daily", tz, chosen, args.since, args.until, args.project), args.plot)
@@ -160,6 +164,31 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         print(text, end="")
     return 1 if any(r.failed() for r in report.sources.values()) else 0
+
+
+def _print_blocks(db: Path, sources: list[str] | None, args: argparse.Namespace) -> int:
+    from .blocks import usage_blocks
+
+    blocks = usage_blocks(db, sources, active_only=args.active, recent=args.recent)
+    if args.json:
+        print(json.dumps(blocks, indent=2))
+        return 0
+    print("5-hour usage blocks (UTC)")
+    print(f"{'source':<7} {'start':<17} {'end':<17} {'calls':>6} {'total tokens':>13} {'cost USD':>9}  models")
+    for b in blocks:
+        span = f"{b['source']:<7} {b['start'][:16].replace('T', ' '):<17} {b['end'][:16].replace('T', ' '):<17}"
+        if b["is_gap"]:
+            print(f"{span} {'(gap)':>6}")
+            continue
+        cost = "unpriced" if b["cost_usd"] is None else f"{b['cost_usd']:.2f}"
+        active = "  ACTIVE" if b["is_active"] else ""
+        print(f"{span} {b['api_call_count']:>6} {b['total_tokens']:>13,} {cost:>9}  {', '.join(b['models'])}{active}")
+        if b["burn_rate"]:
+            rate, proj = b["burn_rate"], b["projection"]
+            per_hour = "" if rate["cost_usd_per_hour"] is None else f", {rate['cost_usd_per_hour']:.2f} USD"
+            print(f"        burn rate {rate['tokens_per_hour']:,.0f} tokens{per_hour} per hour; at that rate "
+                  f"{proj['total_tokens']:,} tokens by the block's end, in {proj['remaining_minutes']} min")
+    return 0
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
@@ -385,6 +414,9 @@ def main(argv: list[str] | None = None) -> int:
         return commands[args.command](args)
     except (ConfigError, CliError) as exc:
         return _fail(str(exc))
+    except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except KeyboardInterrupt:
         # workers are stopped on the way out; an index write in progress is rolled back
         print("claude-view-pipeline: interrupted; the index keeps its last committed state", file=sys.stderr)

@@ -158,7 +158,7 @@ def _cached_prices(con: duckdb.DuckDBPyConnection, models: list[tuple[str, str]]
 
 # every counted call (one row per model response that used tokens), in the connection's TimeZone
 _CALLS = """
-SELECT CAST(coalesce(m.usage_at, m."timestamp") AS DATE) AS day, m.source, m.model,
+SELECT CAST(coalesce(m.usage_at, m."timestamp") AS DATE) AS day, coalesce(m.usage_at, m."timestamp") AS used_at, m.source, m.model,
        coalesce(s.project, '') AS project, coalesce(s.project_key, '') AS project_key, m.session_id,
        coalesce(m.input_tokens, 0) AS input_tokens, coalesce(m.cache_read_tokens, 0) AS cache_read_tokens,
        coalesce(m.cache_creation_tokens, 0) AS cache_creation_tokens, coalesce(m.output_tokens, 0) AS output_tokens,
@@ -211,8 +211,8 @@ def _rollup_sql(period: str, week_start: str = "monday") -> str:
     """
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, timezone: str, sources: list[str] | None, writable: bool = False,
-             project: str | None = None) -> None:
+def prepare_calls(con: duckdb.DuckDBPyConnection, timezone: str, sources: list[str] | None, writable: bool = False,
+                  project: str | None = None) -> None:
     """Temp tables ``calls`` and ``costed`` (every counted call, priced) on this connection;
     ``project`` keeps the calls of sessions whose project name or key is that."""
     con.execute(f"SET TimeZone = '{checked_timezone(timezone)}'")
@@ -238,7 +238,7 @@ def rollup(db_path: Path, period: str, timezone: str, sources: list[str] | None 
     sql = _rollup_sql(period, week_start)
     con = connect(db_path, read_only=True)
     try:
-        _prepare(con, timezone, sources, project=project)
+        prepare_calls(con, timezone, sources, project=project)
         return _dicts(con.execute(sql, _params(timezone, since, until)))
     finally:
         con.close()
@@ -256,7 +256,7 @@ def write_daily_usage(db_path: Path, timezone: str) -> list[dict]:
     con = connect(db_path)
     try:
         migrate(con)
-        _prepare(con, timezone, None, writable=True)
+        prepare_calls(con, timezone, None, writable=True)
         con.execute("BEGIN TRANSACTION")
         con.execute("DELETE FROM daily_usage")
         con.execute(f"INSERT INTO daily_usage BY NAME {_rollup_sql('daily')}", _params(timezone, None, None))

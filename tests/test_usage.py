@@ -191,3 +191,45 @@ def test_weekly_totals_are_the_daily_totals_of_their_weeks(tmp_path, corpus):
     for r in usage.rollup(db, "weekly", "Europe/Berlin"):
         weekly[(r["week"], r["source"])] = weekly.get((r["week"], r["source"]), 0) + r["total_tokens"]
     assert weekly == weeks and len(weekly) > 2
+
+
+def test_blocks_equal_ccusage_blocks(tmp_path, corpus, ccusage):
+    """Five-hour blocks of the Claude calls equal `ccusage blocks --json --offline`: the same
+    blocks and gaps in the same order, the same start and end of every block, the same
+    calls, tokens and models. One deliberate difference: a streamed Claude response spans
+    several lines, and we time it by its first line (when the answer began) where ccusage
+    takes a later one (a few seconds on this corpus), so a gap, which runs from five hours
+    after a block's last call to the next call, may begin and end those seconds apart. And
+    ccusage counts as an entry each API-error line Claude Code writes itself (model
+    `<synthetic>`, no tokens); we count model responses only, so its entries exceed our calls
+    by exactly those lines."""
+    from datetime import datetime
+
+    from claude_view_pipeline.blocks import usage_blocks
+
+    db = index(tmp_path, corpus / "claude/projects", corpus / "codex/sessions")
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(corpus / "claude"), "CODEX_HOME": str(corpus / "codex")}
+    theirs = json.loads(subprocess.run([ccusage, "blocks", "--json", "--offline"], capture_output=True, text=True,
+                                       env=env, check=True).stdout)["blocks"]
+    ours = usage_blocks(db, ["claude"])
+    assert len(ours) == len(theirs) > 10 and any(b["is_gap"] for b in ours)
+
+    def t(iso):
+        return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+    synthetic = sum(text.count('"model":"<synthetic>"') for text in
+                    (p.read_text() for p in (corpus / "claude/projects").rglob("*.jsonl")))
+    assert synthetic > 0  # the corpus has such lines: the difference below is exercised
+    assert sum(b["entries"] for b in theirs) - sum(b["api_call_count"] for b in ours) == synthetic
+    for mine, other in zip(ours, theirs):
+        assert mine["is_gap"] == other["isGap"]
+        if mine["is_gap"]:
+            assert abs((t(mine["start"]) - t(other["startTime"])).total_seconds()) < 60
+            assert abs((t(mine["end"]) - t(other["endTime"])).total_seconds()) < 60
+            continue
+        tc = other["tokenCounts"]
+        assert (mine["start"], mine["end"], mine["total_tokens"], mine["models"]) == (
+            other["startTime"], other["endTime"], other["totalTokens"], sorted(other["models"]))
+        assert 0 <= other["entries"] - mine["api_call_count"] <= 2
+        assert (mine["input_tokens"], mine["cache_read_tokens"], mine["cache_creation_tokens"], mine["output_tokens"]) == (
+            tc["inputTokens"], tc["cacheReadInputTokens"], tc["cacheCreationInputTokens"], tc["outputTokens"])
