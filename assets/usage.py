@@ -54,3 +54,38 @@ def daily_usage(config: UsageConfig, index: IndexSettings) -> dg.MaterializeResu
         "price_data_version": usage.price_data_version(),
         "unpriced_models": ", ".join(usage.unpriced_models(daily)) or "none",
     })
+
+
+@dg.asset(
+    deps=["sessions", "messages"],
+    group_name="usage",
+    automation_condition=REFRESH_AFTER_INDEX,
+    kinds={"duckdb", "python"},
+    description=(
+        "5-hour usage blocks per source, as Claude Code plans count them (a block begins at the hour of its "
+        "first call and lasts five hours; gaps between them), with the active block's burn rate and its "
+        "projection to the block's end. The same rows as `usage blocks --json`."
+    ),
+)
+def usage_blocks(index: IndexSettings) -> dg.MaterializeResult:
+    from claude_view_pipeline.blocks import usage_blocks as blocks_of
+
+    blocks = [b for b in blocks_of(index.resolved_db_path()) if not b["is_gap"]]
+    metadata: dict = {"blocks": len(blocks), "recent": dg.MetadataValue.md(_blocks_markdown(blocks[-12:]))}
+    for b in blocks:
+        if b["is_active"]:
+            prefix = f"{b['source']}/active"
+            metadata[f"{prefix}_total_tokens"] = b["total_tokens"]
+            if b["burn_rate"]:
+                metadata[f"{prefix}_tokens_per_hour"] = b["burn_rate"]["tokens_per_hour"]
+                metadata[f"{prefix}_projected_tokens"] = b["projection"]["total_tokens"]
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _blocks_markdown(blocks: list[dict]) -> str:
+    rows = ["| source | start (UTC) | end (UTC) | calls | tokens | cost USD | active |", "|---|---|---|---|---|---|---|"]
+    for b in blocks:
+        cost = "unpriced" if b["cost_usd"] is None else f"{b['cost_usd']:.2f}"
+        rows.append(f"| {b['source']} | {b['start'][:16]} | {b['end'][:16]} | {b['api_call_count']} | {b['total_tokens']:,} | {cost} | "
+                    f"{'yes' if b['is_active'] else ''} |")
+    return "\n".join(rows)

@@ -1,5 +1,5 @@
 """The index's integrity checks (claude_view_pipeline.integrity) as Dagster asset checks on
-session_index.
+session_index, and the warning when Codex's plan window is nearly full (on rate_limits).
 
 They run after every materialization of the index, as one step (one connection; eight steps
 cost seconds of run overhead); the blocking ones fail the run when the index is corrupt, and
@@ -9,8 +9,10 @@ import dagster as dg
 
 from assets.index import SESSION_INDEX
 from assets.resources import IndexSettings
+from claude_view_pipeline.config import rate_limit_warn_percent
 from claude_view_pipeline.dagster_events import check_result_metadata
 from claude_view_pipeline.integrity import CHECKS, run_check
+from claude_view_pipeline.limits import active_primary_window
 from claude_view_pipeline.store import connect
 
 
@@ -33,4 +35,27 @@ def index_integrity_checks(context: dg.AssetCheckExecutionContext, index: IndexS
         con.close()
 
 
-index_checks = [index_integrity_checks]
+@dg.asset_check(
+    asset="rate_limits",
+    blocking=False,
+    description=(
+        "Warns while the active Codex primary (short) plan window is fuller than "
+        "CLAUDE_VIEW_RATE_LIMIT_WARN_PERCENT (default 90)."
+    ),
+)
+def codex_primary_window_has_room(index: IndexSettings) -> dg.AssetCheckResult:
+    threshold = rate_limit_warn_percent()
+    active = active_primary_window(index.resolved_db_path())
+    metadata = {"threshold_percent": threshold}
+    if active is None:
+        return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
+                                   metadata={**metadata, "active_window": "none (no report, or the window has reset)"})
+    return dg.AssetCheckResult(
+        passed=active["used_percent"] <= threshold,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={**metadata, "used_percent": active["used_percent"], "resets_at": active["resets_at"],
+                  "reported_at": active["reported_at"]},
+    )
+
+
+index_checks = [index_integrity_checks, codex_primary_window_has_room]

@@ -45,7 +45,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="when no session file is found under the default roots, index the bundled demo sessions",
     )
     us = sub.add_parser("usage", parents=[db], help="tokens and estimated cost per day, week, month or session x source x model x project; 5-hour blocks")
-    us.add_argument("period", choices=("daily", "weekly", "monthly", "session", "blocks"))
+    us.add_argument("period", choices=("daily", "weekly", "monthly", "session", "blocks", "limits"))
     us.add_argument("--active", action="store_true", help="blocks: only the active block, with its burn rate and projection")
     us.add_argument("--recent", action="store_true", help="blocks: only those of the last three days")
     us.add_argument("--week-start", choices=WEEKDAYS, default="monday", help="the day weeks begin on (weekly; default monday)")
@@ -119,6 +119,8 @@ def cmd_usage(args: argparse.Namespace) -> int:
     chosen = [s.value for s in sources] if sources else None
     if args.period == "blocks":
         return _print_blocks(db, chosen, args)
+    if args.period == "limits":
+        return _print_limits(db, tz, args)
     rows = usage.rollup(db, args.period, tz, chosen, args.since, args.until, args.project, args.week_start)
     if args.plot:
         usage.plot(rows if args.period == "daily" else usage.rollup(db, "daily", tz, chosen, args.since, args.until, args.project), args.plot)
@@ -164,6 +166,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         print(text, end="")
     return 1 if any(r.failed() for r in report.sources.values()) else 0
+
+
+def _print_limits(db: Path, tz: str, args: argparse.Namespace) -> int:
+    from .limits import rate_limit_summary
+
+    summary = rate_limit_summary(db, tz)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    if not summary["windows"]:
+        print("no rate-limit reports in the index (Codex writes them with each call)")
+        return 0
+    print("Codex plan windows, latest report")
+    for w in summary["windows"]:
+        length = f"{w['window_minutes']} min" if w["window_minutes"] else "length not reported"
+        resets = f", resets {w['resets_at']}" if w["resets_at"] else ""
+        print(f"  {w['window']:<9} {w['used_percent']:>5.1f}% used ({length}{resets}; reported {w['reported_at']})")
+    print(f"peak used percent per day ({tz})")
+    peaks: dict = {}
+    for d in summary["days"]:
+        peaks.setdefault(d["day"], {})[d["window"]] = d["peak_used_percent"]
+    for day, by_window in peaks.items():
+        print(f"  {day}  " + "  ".join(f"{w} {p:5.1f}%" for w, p in sorted(by_window.items())))
+    return 0
 
 
 def _print_blocks(db: Path, sources: list[str] | None, args: argparse.Namespace) -> int:

@@ -85,6 +85,17 @@ def sensor_interval(env: Mapping[str, str] | None = None) -> int:
     return int(_number(os.environ if env is None else env, "CLAUDE_VIEW_SENSOR_INTERVAL", 3, int, 1, "a whole number of seconds (1 or more)"))
 
 
+def rate_limit_warn_percent(env: Mapping[str, str] | None = None) -> float:
+    """How full (percent) the active Codex primary window may be before the rate-limit check
+    warns (CLAUDE_VIEW_RATE_LIMIT_WARN_PERCENT)."""
+    env = os.environ if env is None else env
+    value = _number(env, "CLAUDE_VIEW_RATE_LIMIT_WARN_PERCENT", 90.0, float, 0, "a percentage from 0 to 100")
+    if value > 100:
+        raise ConfigError(f"CLAUDE_VIEW_RATE_LIMIT_WARN_PERCENT={env['CLAUDE_VIEW_RATE_LIMIT_WARN_PERCENT'].strip()!r} "
+                          "is not a percentage from 0 to 100; unset it for the default (90)")
+    return value
+
+
 def enable_flag(source: Source) -> str:
     """The environment variable that switches a source on and off."""
     return f"ENABLE_{source.value.upper()}_SOURCE"
@@ -170,6 +181,7 @@ class Settings:
         lock_timeout(env)
         parse_workers(env)
         sensor_interval(env)
+        rate_limit_warn_percent(env)
         return cls(
             db_path=default_db_path(env),
             roots={Source.CLAUDE: claude_roots(env), Source.CODEX: codex_roots(env)},

@@ -22,6 +22,7 @@ from .staging import (
     add_message_rows,
     new_message_columns,
     parsed_tables,
+    rate_limits_table,
     write_parquet,
 )
 
@@ -75,6 +76,7 @@ def parse_chunk(source_value: str, files: list[tuple[str, int, int, str]], out_d
     sessions, messages, results = parsed_tables(pairs)
     write_parquet(sessions, Path(out_dir) / f"sessions-{part:05d}.parquet")
     write_parquet(messages, Path(out_dir) / f"messages-{part:05d}.parquet")
+    write_parquet(rate_limits_table([fp for _, fp in pairs]), Path(out_dir) / f"rate_limits-{part:05d}.parquet")
     return results
 
 

@@ -355,6 +355,7 @@ def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_
         files_parquet=table_path(files_dir, "files"),
         sessions_parquet=parts(parsed_dir, "sessions"),
         messages_parquet=parts(parsed_dir, "messages"),
+        rate_limits_parquet=parts(parsed_dir, "rate_limits"),
         file_results_parquet=table_path(parsed_dir, "file_results"),
         metrics=_metrics(files_dir, parsed_dir, live=live),
         roots=read_manifest(files_dir)["roots"],

@@ -62,6 +62,12 @@ FILE_RESULTS_SCHEMA = pa.schema([
     ("messages", pa.int32()),
 ])
 
+RATE_LIMITS_SCHEMA = pa.schema([
+    ("file_path", pa.string()),  # staging only, as for messages
+    ("source", pa.string()), ("session_id", pa.string()), ("event_at", TS), ("window", pa.string()),
+    ("used_percent", pa.float64()), ("window_minutes", pa.int32()), ("resets_at", TS), ("line_no", pa.int32()),
+])
+
 _MESSAGE_FIELDS = [f.name for f in MESSAGES_SCHEMA][6:]  # after file_path .. kind
 
 
@@ -145,6 +151,13 @@ def parsed_tables(results: list[tuple[SessionFile | None, FileParse]]) -> tuple[
         pa.table(m_cols, schema=MESSAGES_SCHEMA),
         pa.table(r_cols, schema=FILE_RESULTS_SCHEMA),
     )
+
+
+def rate_limits_table(results: list[FileParse]) -> pa.Table:
+    """The plan-window reports of a batch of parsed files (Codex token_count events)."""
+    rows = [(s.file_path, s.source.value, s.id, r.at, r.window, r.used_percent, r.window_minutes, r.resets_at, r.line_no)
+            for fp in results for s in fp.sessions for r in s.rate_limits]
+    return pa.table({f.name: [row[i] for row in rows] for i, f in enumerate(RATE_LIMITS_SCHEMA)}, schema=RATE_LIMITS_SCHEMA)
 
 
 @dataclass(frozen=True)

@@ -67,4 +67,4 @@ def test_automation_sensor_is_on_by_default_and_covers_both_assets():
     assert automation_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     graph = defs.resolve_asset_graph()
     automated = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).automation_condition}
-    assert automated == {"daily_usage", "verification_report"}
+    assert automated == {"daily_usage", "usage_blocks", "verification_report"}

@@ -38,4 +38,4 @@ def test_rows_per_source_reads_the_source_column():
     con.execute("INSERT INTO index_metrics VALUES ('r', now(), 'codex', 'pass1', 'ok', 'files', 1), "
                 "('r', now(), 'codex', 'pass2', 'ok', 'files', 1), ('r', now(), 'claude', 'pass1', 'ok', 'files', 1)")
     assert rows_per_source(con, "index_metrics") == {"claude": 1, "codex": 2}
-    assert rows_per_source(con, "sessions") == {}
+    assert rows_per_source(con, "sessions") == {} and rows_per_source(con, "rate_limits") == {}

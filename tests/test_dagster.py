@@ -52,17 +52,18 @@ def test_code_location_imports_without_warnings():
 def test_definitions_shape():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {"session_files", "parsed_sessions", "session_index", "verification_report", "daily_usage",
-                    "sessions", "messages", "indexed_files", "index_metrics"}
+    assert keys == {"session_files", "parsed_sessions", "session_index", "verification_report", "daily_usage", "usage_blocks",
+                    "sessions", "messages", "indexed_files", "index_metrics", "rate_limits"}
     job = defs.resolve_job_def("index_sessions")
     assert job.partitions_def.get_partition_keys() == ["claude", "codex"]
     index_checks_ = {c.name for c in graph.asset_check_keys if c.asset_key == dg.AssetKey("session_index")}
+    assert {c.name for c in graph.asset_check_keys if c.asset_key == dg.AssetKey("rate_limits")} == {"codex_primary_window_has_room"}
     assert index_checks_ == {c.name for c in CHECKS} and len(CHECKS) == 8
     # upstream/downstream: session_files -> parsed_sessions -> session_index
     assert {k.to_user_string() for k in graph.get(dg.AssetKey("session_index")).parent_keys} == {"parsed_sessions"}
     assert {k.to_user_string() for k in graph.get(dg.AssetKey("parsed_sessions")).parent_keys} == {"session_files"}
     # session_index writes the four tables; the usage rollup reads two of them
-    for table in ("sessions", "messages", "indexed_files", "index_metrics"):
+    for table in ("sessions", "messages", "indexed_files", "index_metrics", "rate_limits"):
         assert {k.to_user_string() for k in graph.get(dg.AssetKey(table)).parent_keys} == {"session_index"}
     assert {k.to_user_string() for k in graph.get(dg.AssetKey("daily_usage")).parent_keys} == {"sessions", "messages"}
 
@@ -70,8 +71,9 @@ def test_definitions_shape():
 def test_table_assets_carry_their_column_schema_from_the_duckdb_schema():
     graph = defs.resolve_asset_graph()
     columns = {t: graph.get(dg.AssetKey(t)).metadata["dagster/column_schema"].columns
-               for t in ("sessions", "messages", "indexed_files", "index_metrics")}
-    assert {t: len(c) for t, c in columns.items()} == {"sessions": 39, "messages": 23, "indexed_files": 14, "index_metrics": 7}
+               for t in ("sessions", "messages", "indexed_files", "index_metrics", "rate_limits")}
+    assert {t: len(c) for t, c in columns.items()} == {"sessions": 39, "messages": 23, "indexed_files": 14, "index_metrics": 7,
+                                                      "rate_limits": 9}
     first = columns["sessions"][0]
     assert (first.name, first.type, first.description, first.constraints.nullable) == (
         "id", "VARCHAR", "Canonical id `<source>:<source_session_id>`; the primary key.", False)
@@ -86,11 +88,11 @@ def test_one_partition_writes_only_its_source(tmp_path, corpus):
     assert con.execute("SELECT source, count(*) FROM sessions GROUP BY source").fetchall() == [("codex", 4)]
     con.close()
     mats = {m.asset_key.to_user_string(): m for m in result.asset_materializations_for_node("session_index")}
-    assert sorted(mats) == ["index_metrics", "indexed_files", "messages", "session_index", "sessions"]
+    assert sorted(mats) == ["index_metrics", "indexed_files", "messages", "rate_limits", "session_index", "sessions"]
     assert mats["session_index"].partition == "codex" and mats["session_index"].metadata["sessions_in_index"].value == 4
     assert (mats["sessions"].metadata["dagster/row_count"].value, mats["sessions"].metadata["dagster/partition_row_count"].value) == (4, 4)
     assert mats["indexed_files"].metadata["dagster/partition_row_count"].value == 4
-    assert [e.passed for e in result.get_asset_check_evaluations()] == [True] * 8
+    assert [e.passed for e in result.get_asset_check_evaluations()] == [True] * 9  # eight integrity checks, the plan-window one
 
 
 def test_both_partitions_in_one_run(tmp_path, corpus):

@@ -36,8 +36,8 @@ def test_asset_graph_is_served_with_partitions(dagster_dev):
     both = ["claude", "codex"]
     assert {n["assetKey"]["path"][0]: n["partitionKeys"] for n in nodes} == {
         "session_files": both, "parsed_sessions": both, "session_index": both,
-        "sessions": both, "messages": both, "indexed_files": both, "index_metrics": both,
-        "verification_report": [], "daily_usage": [],
+        "sessions": both, "messages": both, "indexed_files": both, "index_metrics": both, "rate_limits": both,
+        "verification_report": [], "daily_usage": [], "usage_blocks": [],
     }
 
 

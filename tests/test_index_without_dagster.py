@@ -55,7 +55,8 @@ def test_cli_runs_are_recorded_in_dagster_home_and_noops_add_nothing(tmp_path, m
 
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     with dg.DagsterInstance.get() as instance:
-        for key in ("session_files", "parsed_sessions", "session_index", "sessions", "messages", "indexed_files", "index_metrics", "daily_usage"):
+        for key in ("session_files", "parsed_sessions", "session_index", "sessions", "messages", "indexed_files", "index_metrics",
+                    "rate_limits", "daily_usage"):
             records = instance.fetch_materializations(dg.AssetKey(key), limit=10).records
             assert len(records) == 1, key  # the no-op added none
             mat = records[0].asset_materialization

@@ -135,7 +135,7 @@ def test_migration_recomputes_projects_of_an_existing_index(tmp_path):
         con.execute("INSERT INTO sessions (id, source, source_session_id, cwd, project, parent_session_id, relation) "
                     "VALUES (?, 'claude', ?, ?, ?, ?, ?)", [f"claude:{sid}", sid, cwd, project, parent, relation])
     report = migrate(con)
-    assert report.applied == [9] and report.backup is not None  # backed up first
+    assert report.applied == [9, 10] and report.backup is not None  # backed up first
     assert con.execute("SELECT id, project, project_key FROM sessions ORDER BY id").fetchall() == [
         ("claude:agent-x", "webapp", "c:/users/me/documents/webapp"),
         ("claude:p1", "webapp", "c:/users/me/documents/webapp"),

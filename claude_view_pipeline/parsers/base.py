@@ -52,6 +52,18 @@ class Message:
     reasoning_tokens: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """One plan window's state as a Codex token_count event reported it."""
+
+    at: datetime
+    window: str  # primary | secondary
+    used_percent: float
+    window_minutes: int | None
+    resets_at: datetime | None
+    line_no: int
+
+
 @dataclass(slots=True)
 class Session:
     """One session's identity and metadata plus its messages. Counters and token totals
@@ -74,6 +86,8 @@ class Session:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     streamed_messages: int = 0  # messages handed to a sink while parsing (not in ``messages``)
+    rate_limits: list["RateLimit"] = field(default_factory=list)  # Codex: the plan's windows as reported
+
 
     @property
     def message_count(self) -> int:

@@ -9,7 +9,7 @@ never double-count (ccusage #876, #1288).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import orjson
@@ -23,6 +23,7 @@ from .base import (
     FileParse,
     Message,
     MessageSink,
+    RateLimit,
     Session,
     TimeSpan,
     as_int,
@@ -139,6 +140,7 @@ class _State:
         self.replay_seen = False
         self.replaying = False
         self.replay_until: datetime | None = None
+        self.rate_limits: list[RateLimit] = []
 
 
 def _add(st: _State, m: Message, output: str | None = None) -> Message:
@@ -171,7 +173,42 @@ def _record_usage(st: _State, delta: dict[str, int], ts, line_no: int, key: str)
     target.reasoning_tokens = delta["reasoning_output_tokens"]
 
 
+def _rate_limits(value: object, ts: datetime | None, line_no: int) -> list[RateLimit]:
+    """The windows of a token_count's ``rate_limits`` in either shape Codex has written:
+    nested (``primary: {used_percent, window_minutes, resets_at | reset_at |
+    resets_in_seconds}``, ``secondary``) or flat (``primary_used_percent``,
+    ``primary_window_minutes``, ...). A window without a used percent (null, redacted) is
+    skipped; a window of 0 minutes is an unknown length."""
+    if not isinstance(value, dict) or ts is None:
+        return []
+    out = []
+    for window in ("primary", "secondary"):
+        w = value.get(window)
+        if isinstance(w, dict):
+            used, minutes = w.get("used_percent"), w.get("window_minutes")
+            resets = w.get("resets_at", w.get("reset_at"))
+            in_seconds = w.get("resets_in_seconds")
+        else:
+            used, minutes, resets, in_seconds = value.get(f"{window}_used_percent"), value.get(f"{window}_window_minutes"), None, None
+        if not _number(used):
+            continue
+        if _number(resets) and resets > 0:
+            reset_at = datetime.fromtimestamp(resets, timezone.utc)
+        elif _number(in_seconds) and in_seconds > 0:
+            reset_at = ts + timedelta(seconds=in_seconds)
+        else:
+            reset_at = None
+        out.append(RateLimit(ts, window, float(used), int(minutes) if _number(minutes) and minutes > 0 else None, reset_at, line_no))
+    return out
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def _token_count(st: _State, payload: dict, ts, raw_ts: object, line_no: int) -> None:
+    if not st.replaying:  # a fork's copy of its parent's history is the parent's
+        st.rate_limits.extend(_rate_limits(payload.get("rate_limits"), ts, line_no))
     info = payload.get("info")
     if not isinstance(info, dict):
         return  # info: null carries rate limits only
@@ -266,6 +303,9 @@ def _event(st: _State, payload: dict, ts, raw_ts: object, line_no: int, result: 
     etype = _text_or_none(payload.get("type"))
     if etype == "token_count":
         _token_count(st, payload, ts, raw_ts, line_no)
+    elif etype == "account/rateLimits/updated":  # the windows alone, between calls
+        if not st.replaying:
+            st.rate_limits.extend(_rate_limits(payload.get("rate_limits"), ts, line_no))
     elif etype == "user_message":
         st.user_events += 1
         text = payload.get("message") if isinstance(payload.get("message"), str) else ""
@@ -457,6 +497,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
         cwd=(meta.get("cwd") if isinstance(meta.get("cwd"), str) and meta.get("cwd") else None) or st.first_turn_cwd,
         git_branch=git.get("branch") if isinstance(git.get("branch"), str) else None,
         git_repository_url=git.get("repository_url") if isinstance(git.get("repository_url"), str) else None,
+        rate_limits=st.rate_limits,
         started_at=span.first,
         ended_at=span.last,
     )

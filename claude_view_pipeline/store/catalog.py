@@ -13,7 +13,7 @@ from .db import connect
 from .migrate import migrate
 
 # the tables an index run writes, each partitioned by its `source` column
-INDEX_TABLES = ("sessions", "messages", "indexed_files", "index_metrics")
+INDEX_TABLES = ("sessions", "messages", "indexed_files", "index_metrics", "rate_limits")
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ class PartitionWrite:
     file_results_parquet: Path  # outcome of every file parsed in this run (pass 2)
     metrics: list[tuple[str, str, str, float]] = field(default_factory=list)  # (stage, result, metric, value)
     roots: list[str] = field(default_factory=list)  # where the files were discovered (source_roots)
+    rate_limits_parquet: list[str] = field(default_factory=list)  # Codex plan-window reports (parts)
 
 
 @dataclass
@@ -170,6 +171,17 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
             {"src": src},
         )
         con.execute("DELETE FROM messages WHERE source = $src AND session_id IN (SELECT id FROM doomed)", {"src": src})
+        con.execute("DELETE FROM rate_limits WHERE source = $src AND session_id IN (SELECT id FROM doomed)", {"src": src})
+        if w.rate_limits_parquet:
+            con.execute(
+                f"""
+                INSERT INTO rate_limits BY NAME
+                SELECT r.* EXCLUDE (file_path), $run AS run_id FROM read_parquet({_files(w.rate_limits_parquet)}) r
+                WHERE r.session_id NOT IN (SELECT id FROM id_clash WHERE origin = 'new')
+                  AND r.file_path NOT IN (SELECT path FROM stage_results WHERE reason = '{REJECT_DUPLICATE}')
+                """,
+                {"run": w.run_id},
+            )
         con.execute("DELETE FROM sessions WHERE source = $src AND id IN (SELECT id FROM doomed)", {"src": src})
 
         con.execute(
