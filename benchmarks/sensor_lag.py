@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from claude_view_pipeline.pipeline import percentile
 from benchmarks.synth import generate
+from claude_view_pipeline.pipeline import percentile
 
 from .devserver import dagster_dev, wait_for
 

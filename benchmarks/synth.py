@@ -193,7 +193,12 @@ def _codex_session(rng: random.Random, index: int, pad_bytes: int = 0) -> tuple[
         emit("event_msg", {"type": "user_message", "message": prompt, "images": []})
         truth.prompts += 1
         if rng.random() < 0.3:  # a token_count with info: null (rate limits only)
-            emit("event_msg", {"type": "token_count", "info": None, "rate_limits": {"primary": {"used_percent": 1.0}}})
+            # how full the plan's windows are follows the session's spend (no random draw, so
+            # the rest of the corpus is the same whatever these values are)
+            used = min(100.0, round(total["total_tokens"] / 4000, 1))
+            emit("event_msg", {"type": "token_count", "info": None, "rate_limits": {
+                "primary": {"used_percent": used, "window_minutes": 300, "resets_in_seconds": 3600},
+                "secondary": {"used_percent": round(used / 6, 1), "window_minutes": 10080, "resets_in_seconds": 86400}}})
         for call in range(rng.randint(1, 4)):
             inp = rng.randrange(2000, 30000)
             cached = rng.randrange(0, inp)

@@ -55,7 +55,8 @@ def _build_parser() -> argparse.ArgumentParser:
     us.add_argument("--project", help="only sessions of this project (its name, as shown, or its key)")
     us.add_argument("--timezone", help="IANA zone the days are cut in (default: the machine's)")
     us.add_argument("--json", action="store_true", help="print JSON rows")
-    us.add_argument("--plot", type=Path, help="also write a PNG chart of daily tokens by source and cost")
+    us.add_argument("--plot", type=Path, help="also write a PNG chart: daily tokens by source and cost; "
+                    "for limits, the plan windows' daily peaks and the largest Claude block per day")
     us.add_argument("--no-refresh", action="store_true",
                     help="answer from the index as it is (default: index new and changed session files first)")
     us.add_argument("--debug", action="store_true", help="show the full traceback when the refresh fails")
@@ -172,6 +173,13 @@ def _print_limits(db: Path, tz: str, args: argparse.Namespace) -> int:
     from .limits import rate_limit_summary
 
     summary = rate_limit_summary(db, tz)
+    summary["days"] = [d for d in summary["days"] if (not args.since or d["day"] >= args.since.isoformat())
+                       and (not args.until or d["day"] <= args.until.isoformat())]
+    if args.plot:
+        from .blocks import usage_blocks
+        from .limits import plot_windows
+
+        plot_windows(summary["days"], usage_blocks(db, ["claude"]), args.plot)
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0

@@ -68,3 +68,39 @@ def active_primary_window(db_path: Path, now: datetime | None = None) -> dict | 
 
 def _iso(t: datetime | None) -> str | None:
     return None if t is None else t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def plot_windows(days: list[dict], blocks: list[dict], path: Path) -> Path:
+    """A PNG beside the daily chart: per day, Codex's peak primary and secondary used percent
+    (top) and the largest Claude 5-hour block that began that day, in tokens (bottom)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    peaks: dict[tuple[str, str], float] = {(d["day"], d["window"]): d["peak_used_percent"] for d in days}
+    largest: dict[str, int] = {}
+    for b in blocks:
+        if b["source"] == "claude" and not b["is_gap"]:
+            day = b["start"][:10]
+            largest[day] = max(largest.get(day, 0), b["total_tokens"])
+    all_days = sorted({d for d, _ in peaks} | set(largest))
+    x = range(len(all_days))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6), dpi=100, sharex=True)
+    for window, colour in (("primary", "#4a6ee0"), ("secondary", "#9aa9d6")):
+        top.plot(x, [peaks.get((d, window)) for d in all_days], marker="o", markersize=3, color=colour, label=f"Codex {window} window")
+    top.axhline(100, color="#aa3333", linewidth=0.8, linestyle="--")
+    top.set_ylabel("peak used %")
+    top.set_ylim(0, 105)
+    top.legend(loc="upper left", fontsize=8)
+    top.set_title("Plan windows per day: Codex's reported peak, and the largest Claude 5-hour block (UTC)")
+    bottom.bar(x, [largest.get(d, 0) / 1e6 for d in all_days], color="#d97757", label="largest Claude block")
+    bottom.set_ylabel("tokens (millions)")
+    bottom.legend(loc="upper left", fontsize=8)
+    bottom.set_xticks(list(x))
+    bottom.set_xticklabels(all_days, rotation=60, ha="right", fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

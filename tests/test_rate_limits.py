@@ -71,7 +71,9 @@ def test_usage_limits_latest_state_and_daily_peaks(tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*), count(DISTINCT session_id) FROM rate_limits").fetchall() == [(5, 1)]
     con.close()
-    proc = run_cli("usage", "limits", "--db", str(db), "--json", "--timezone", "UTC", "--no-refresh")
+    chart = tmp_path / "windows.png"
+    proc = run_cli("usage", "limits", "--db", str(db), "--json", "--timezone", "UTC", "--no-refresh", "--plot", str(chart))
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads(proc.stdout) == {
         "windows": [
             {"window": "primary", "used_percent": 35.0, "window_minutes": None, "reported_at": "2026-01-12T09:45:00Z", "resets_at": None},
