@@ -103,10 +103,14 @@ def test_sensor_indexes_a_new_session_file(dagster_dev):
                                      assetMaterializations(limit: 1) { runId timestamp } } } }""")["assetOrError"]["assetMaterializations"]
         return mats and float(mats[0]["timestamp"]) / 1000 > sensor_run["startTime"] and mats[0]
     mat = wait_for(refreshed, 180, "automation to refresh daily_usage after the sensor's run", interval=2)
-    run = dagster_dev.gql("""query($id: ID!) { runOrError(runId: $id) { ... on Run { status tags { key value } } } }""",
-                          {"id": mat["runId"]})["runOrError"]
+
+    def finished():
+        run = dagster_dev.gql("""query($id: ID!) { runOrError(runId: $id) { ... on Run { status tags { key value } } } }""",
+                              {"id": mat["runId"]})["runOrError"]
+        return run if run["status"] in ("SUCCESS", "FAILURE", "CANCELED") else None
+    run = wait_for(finished, 120, "the automation run to end", interval=1)
     tags = {t["key"]: t["value"] for t in run["tags"]}
-    assert run["status"] == "SUCCESS" and tags.get("dagster/sensor_name") == "index_automation_sensor", tags
+    assert run["status"] == "SUCCESS" and tags.get("dagster/from_automation_condition") == "true", tags
 
 
 @pytest.fixture(scope="module")

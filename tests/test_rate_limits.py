@@ -114,3 +114,23 @@ def test_the_check_warns_while_the_active_primary_window_is_nearly_full(tmp_path
     again = dg.materialize([*index_assets, codex_primary_window_has_room], resources={"index": index}, partition_key="codex")
     (check,) = [e for e in again.get_asset_check_evaluations() if e.check_name == "codex_primary_window_has_room"]
     assert check.passed
+
+
+def test_an_index_from_before_rate_limits_reads_its_codex_files_again(tmp_path):
+    day = tmp_path / "sessions" / "2026" / "01" / "12"
+    day.mkdir(parents=True)
+    shutil.copy(next((FIXTURES / "rate_limits").glob("*.jsonl")), day)
+    db = tmp_path / "i.duckdb"
+    args = ["index", "--db", str(db), "--sources", "codex", "--codex-dir", str(tmp_path / "sessions"), "--json"]
+    assert run_cli(*args).returncode == 0
+    con = duckdb.connect(str(db))  # as the previous release left it: schema 9, no rate_limits
+    con.execute("DROP TABLE rate_limits")
+    con.execute("DELETE FROM schema_migrations WHERE version = 10")
+    con.close()
+    upgraded = run_cli(*args)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert json.loads(upgraded.stdout)["sources"]["codex"]["files_parsed"] == 1  # read again, though unchanged
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM rate_limits").fetchall() == [(5,)]
+    con.close()
+    assert json.loads(run_cli(*args).stdout)["sources"]["codex"]["files_parsed"] == 0  # and then settled

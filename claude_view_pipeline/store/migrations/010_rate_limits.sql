@@ -23,3 +23,7 @@ COMMENT ON COLUMN rate_limits.window_minutes IS 'The window''s length in minutes
 COMMENT ON COLUMN rate_limits.resets_at IS 'When the window resets, UTC (from resets_at, or the event time plus resets_in_seconds); NULL where not reported.';
 COMMENT ON COLUMN rate_limits.line_no IS 'The line of the file it came from.';
 COMMENT ON COLUMN rate_limits.run_id IS 'The run that wrote the row.';
+
+-- Codex files indexed before this version are read again by the next run (size -1: "parse
+-- again"), so their rate-limit reports (and, from 009, their git remote) reach the index.
+UPDATE indexed_files SET size = -1 WHERE source = 'codex' AND status = 'indexed';
