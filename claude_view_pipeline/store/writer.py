@@ -172,16 +172,7 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
         )
         con.execute("DELETE FROM messages WHERE source = $src AND session_id IN (SELECT id FROM doomed)", {"src": src})
         con.execute("DELETE FROM rate_limits WHERE source = $src AND session_id IN (SELECT id FROM doomed)", {"src": src})
-        if w.rate_limits_parquet:
-            con.execute(
-                f"""
-                INSERT INTO rate_limits BY NAME
-                SELECT r.* EXCLUDE (file_path), $run AS run_id FROM read_parquet({_files(w.rate_limits_parquet)}) r
-                WHERE r.session_id NOT IN (SELECT id FROM id_clash WHERE origin = 'new')
-                  AND r.file_path NOT IN (SELECT path FROM stage_results WHERE reason = '{REJECT_DUPLICATE}')
-                """,
-                {"run": w.run_id},
-            )
+        _insert_staged(con, "rate_limits", w.rate_limits_parquet, w.run_id)
         con.execute("DELETE FROM sessions WHERE source = $src AND id IN (SELECT id FROM doomed)", {"src": src})
 
         con.execute(
@@ -195,15 +186,7 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
             {"run": w.run_id},
         )
         sessions_written = con.execute("SELECT count(*) FROM stage_sessions WHERE id NOT IN (SELECT id FROM id_clash WHERE origin = 'new')").fetchone()[0]
-        con.execute(
-            f"""
-            INSERT INTO messages BY NAME
-            SELECT m.* EXCLUDE (file_path), $run AS run_id FROM read_parquet({_files(w.messages_parquet)}) m
-            WHERE m.session_id NOT IN (SELECT id FROM id_clash WHERE origin = 'new')
-              AND m.file_path NOT IN (SELECT path FROM stage_results WHERE reason = '{REJECT_DUPLICATE}')
-            """,
-            {"run": w.run_id},
-        )
+        _insert_staged(con, "messages", w.messages_parquet, w.run_id)
         messages_written = con.execute(
             "SELECT count(*) FROM messages WHERE source = $src AND run_id = $run", {"src": src, "run": w.run_id}
         ).fetchone()[0]
@@ -278,6 +261,22 @@ def write_partition(con: duckdb.DuckDBPyConnection, w: PartitionWrite) -> WriteS
         for t in ("stage_sessions", "stage_results", "stage_files", "id_clash", "doomed", "shared_keys", "copies", "owners", "recount"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
     return WriteSummary(sessions_written, messages_written, in_index, dup_new, dup_old, missing)
+
+
+def _insert_staged(con: duckdb.DuckDBPyConnection, table: str, parts: list[str], run_id: str) -> None:
+    """A session's staged rows (messages, rate limits) into their table, less those of a
+    session that lost an id clash and of a file rejected as a duplicate copy."""
+    if not parts:
+        return
+    con.execute(
+        f"""
+        INSERT INTO {table} BY NAME
+        SELECT r.* EXCLUDE (file_path), $run AS run_id FROM read_parquet({_files(parts)}) r
+        WHERE r.session_id NOT IN (SELECT id FROM id_clash WHERE origin = 'new')
+          AND r.file_path NOT IN (SELECT path FROM stage_results WHERE reason = '{REJECT_DUPLICATE}')
+        """,
+        {"run": run_id},
+    )
 
 
 def _attribute_copies(con: duckdb.DuckDBPyConnection, src: str, run_id: str) -> None:
