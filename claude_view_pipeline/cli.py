@@ -60,6 +60,18 @@ def _build_parser() -> argparse.ArgumentParser:
     us.add_argument("--no-refresh", action="store_true",
                     help="answer from the index as it is (default: index new and changed session files first)")
     us.add_argument("--debug", action="store_true", help="show the full traceback when the refresh fails")
+    tm = sub.add_parser("team", help="the team store (CLAUDE_VIEW_TEAM_CATALOG, CLAUDE_VIEW_TEAM_DATA): push, status, usage")
+    team_sub = tm.add_subparsers(dest="team_command", required=True)
+    tp = team_sub.add_parser("push", parents=[db], help="bring the local index current, then replace this host's rows in the team store")
+    tp.add_argument("--host", help="the name this machine pushes as (default: its hostname)")
+    tp.add_argument("--no-refresh", action="store_true", help="push the index as it is")
+    tp.add_argument("--json", action="store_true")
+    ts = team_sub.add_parser("status", help="per host and source: sessions, messages, tokens, last push")
+    ts.add_argument("--json", action="store_true")
+    tu = team_sub.add_parser("usage", help="usage of the whole team; a session pushed by two hosts counts once")
+    tu.add_argument("period", choices=("daily", "monthly"))
+    tu.add_argument("--timezone", help="IANA zone the days are cut in (default: the machine's)")
+    tu.add_argument("--json", action="store_true")
     rp = sub.add_parser("report", parents=[db], help="the verification report: parse success, unknown events, idempotency, drift (exit 1 when a threshold fails)")
     rp.add_argument("--out", type=Path, help="also write the markdown to this file (e.g. docs/testing/verification-report.md)")
     rp.add_argument("--json", action="store_true", help="print JSON instead of markdown")
@@ -222,6 +234,51 @@ def _print_blocks(db: Path, sources: list[str] | None, args: argparse.Namespace)
             per_hour = "" if rate["cost_usd_per_hour"] is None else f", {rate['cost_usd_per_hour']:.2f} USD"
             print(f"        burn rate {rate['tokens_per_hour']:,.0f} tokens{per_hour} per hour; at that rate "
                   f"{proj['total_tokens']:,} tokens by the block's end, in {proj['remaining_minutes']} min")
+    return 0
+
+
+def cmd_team(args: argparse.Namespace) -> int:
+    import socket
+
+    from . import team, usage
+
+    env = team.TeamEnv.from_env()
+    if args.team_command == "push":
+        db = _db_path(args)
+        if not args.no_refresh:
+            failed = _refresh(db, None)
+            if failed is not None:
+                return failed
+        if not db.exists():
+            return _fail(f"no index at {db}; run 'index' first")
+        host = args.host or socket.gethostname()
+        results = team.push(env, db, host, Settings.from_env().enabled_sources())
+        if args.json:
+            print(json.dumps([r.__dict__ for r in results], indent=2))
+        for r in results:
+            state = "pushed" if r.changed else "unchanged"
+            print(f"{host}/{r.source}: {r.sessions} sessions {state}", file=sys.stderr)
+        return 0
+    if args.team_command == "status":
+        rows = team.team_status(env)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+            return 0
+        for r in rows:
+            print(f"{r['host']:<20} {r['source']:<7} sessions {r['sessions']:>7,}  messages {r['messages']:>9,}  "
+                  f"tokens {r['total_tokens']:>15,}  last push {r['last_push']}")
+        return 0
+    tz = usage.checked_timezone(args.timezone) if args.timezone else usage.local_timezone()
+    rows = team.team_usage(env, args.period, tz)
+    if args.json:
+        import orjson
+
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
+    for r in rows:
+        cost = "unpriced" if r["cost_usd"] is None else f"{r['cost_usd']:.2f}"
+        print(f"{r['day' if args.period == 'daily' else 'month']}  {r['host']:<16} {r['source']:<7} {str(r['model'])[:28]:<28} "
+              f"{r['project'][:16]:<16} {r['total_tokens']:>13,} {cost:>10}")
     return 0
 
 
@@ -443,7 +500,7 @@ def _refresh(db: Path, requested: list[Source] | None, debug: bool = False) -> i
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     owner_only_umask()  # everything a command writes (index, backups, hand-offs, metrics) is private
-    commands = {"index": cmd_index, "usage": cmd_usage, "report": cmd_report, "metrics": cmd_metrics, "migrate": cmd_migrate, "status": cmd_status, "backup": cmd_backup, "restore": cmd_restore}
+    commands = {"index": cmd_index, "usage": cmd_usage, "team": cmd_team, "report": cmd_report, "metrics": cmd_metrics, "migrate": cmd_migrate, "status": cmd_status, "backup": cmd_backup, "restore": cmd_restore}
     try:
         return commands[args.command](args)
     except (ConfigError, CliError) as exc:

@@ -95,7 +95,7 @@ def up(base: Path) -> dict[str, str]:
     if not exists:
         _run([_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", ROLE, DATABASE], "createdb")
     return {
-        "CLAUDE_VIEW_TEAM_CATALOG": f"postgresql+psycopg://{ROLE}@127.0.0.1:{port}/{DATABASE}",
+        "CLAUDE_VIEW_TEAM_CATALOG": f"postgresql+psycopg2://{ROLE}@127.0.0.1:{port}/{DATABASE}",
         "CLAUDE_VIEW_TEAM_DATA": str(team_data),
     }
 

@@ -184,7 +184,7 @@ LEFT JOIN prices p ON p.source = c.source AND p.model = c.model
 _KEYS = {"daily": ("day", "day"), "monthly": ("month", "strftime(day, '%Y-%m')"), "session": ("session_id", "session_id")}
 
 
-def _rollup_sql(period: str, week_start: str = "monday") -> str:
+def _rollup_sql(period: str, week_start: str = "monday", extra_keys: tuple[str, ...] = ()) -> str:
     if period == "weekly":
         # the day the week began: days are already cut in the chosen zone
         key, expr = "week", f"day - CAST((dayofweek(day) - {WEEKDAYS.index(week_start)} + 7) % 7 AS INTEGER)"
@@ -192,9 +192,10 @@ def _rollup_sql(period: str, week_start: str = "monday") -> str:
         key, expr = _KEYS[period]
     else:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    extra = "".join(f"{k}, " for k in extra_keys)  # e.g. the team's host
     return f"""
     -- projects are grouped by key; a key's display name is its first spelling
-    SELECT {expr} AS {key}, source, model, min(project) AS project, project_key,
+    SELECT {expr} AS {key}, {extra}source, model, min(project) AS project, project_key,
            count(DISTINCT session_id) AS sessions, count(*) AS api_call_count,
            sum(input_tokens)::BIGINT AS input_tokens, sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
            sum(cache_creation_tokens)::BIGINT AS cache_creation_tokens, sum(output_tokens)::BIGINT AS output_tokens,
@@ -206,8 +207,8 @@ def _rollup_sql(period: str, week_start: str = "monday") -> str:
            ?::VARCHAR AS timezone, ?::VARCHAR AS price_data_version
     FROM costed
     WHERE (?::DATE IS NULL OR day >= ?::DATE) AND (?::DATE IS NULL OR day <= ?::DATE)
-    GROUP BY {key}, source, model, project_key
-    ORDER BY {key} NULLS LAST, source NULLS LAST, model NULLS LAST, project NULLS LAST, project_key
+    GROUP BY {key}, {extra}source, model, project_key
+    ORDER BY {key} NULLS LAST, {extra}source NULLS LAST, model NULLS LAST, project NULLS LAST, project_key
     """
 
 
@@ -217,8 +218,20 @@ def prepare_calls(con: duckdb.DuckDBPyConnection, timezone: str, sources: list[s
     ``project`` keeps the calls of sessions whose project name or key is that."""
     con.execute(f"SET TimeZone = '{checked_timezone(timezone)}'")
     con.execute(f"CREATE OR REPLACE TEMP TABLE calls AS {_CALLS}", [sources, sources, project, project, project])
+    _cost_calls(con, writable)
+
+
+def _cost_calls(con: duckdb.DuckDBPyConnection, writable: bool) -> None:
+    """Temp table ``costed``: the connection's ``calls``, each priced."""
     _cached_prices(con, [tuple(r) for r in con.execute("SELECT DISTINCT source, model FROM calls").fetchall()], writable)
     con.execute(f"CREATE OR REPLACE TEMP TABLE costed AS {_COSTED}")
+
+
+def price_calls(con: duckdb.DuckDBPyConnection, period: str, timezone: str, extra_keys: tuple[str, ...] = ()) -> list[dict]:
+    """Price the calls of the connection's temp table ``calls`` (the columns _CALLS gives,
+    plus ``extra_keys``) and roll them up by period, as ``rollup`` does for the index."""
+    _cost_calls(con, writable=False)
+    return _dicts(con.execute(_rollup_sql(period, extra_keys=extra_keys), _params(timezone, None, None)))
 
 
 def _params(timezone: str, since: date | None, until: date | None) -> list:
