@@ -45,7 +45,8 @@ BUDGETS = {
     "huge_file_peak_rss_mb": (300.0, "max"),
     "growth_time_factor": (10.0, "max"),        # full index at 10x the corpus / at 1x
     "growth_noop_factor": (3.0, "max"),         # no-op at 10x / at 1x
-    "dagster_run_ratio": (4.0, "max"),          # index_sessions over both partitions as a Dagster run / ccusage
+    "dagster_run_ratio": (4.0, "max"),
+    "team_push_ratio": (2.0, "max"),            # team push of the full index / that index's own full run (needs a team store)          # index_sessions over both partitions as a Dagster run / ccusage
 }
 # per-source tool-output padding that makes an average session ~42 KB, as real ones are
 PAD_BYTES = (2200, 10500)
@@ -253,6 +254,19 @@ def bench_dagster_run(base: Path, corpus: Path, cc_session_s: float | None) -> d
     return {"dagster_run_s": round(wall, 2), "dagster_run_ratio": round(wall / cc_session_s, 2) if cc_session_s else None}
 
 
+def bench_team_push(db: Path, full_s: float) -> dict:
+    """Pushing the whole index to the team store (when CLAUDE_VIEW_TEAM_CATALOG and
+    CLAUDE_VIEW_TEAM_DATA name one, e.g. from `./pipeline services up`), against the index's
+    own full run."""
+    if not (os.environ.get("CLAUDE_VIEW_TEAM_CATALOG") and os.environ.get("CLAUDE_VIEW_TEAM_DATA")):
+        return {"team_push_s": None, "team_push_ratio": None}
+    host = f"bench-{os.getpid()}"
+    wall, _, proc = _cli(["team", "push", "--db", str(db), "--host", host, "--no-refresh"],
+                         {k: os.environ[k] for k in ("CLAUDE_VIEW_TEAM_CATALOG", "CLAUDE_VIEW_TEAM_DATA")})
+    assert proc.returncode == 0, proc.stderr
+    return {"team_push_s": round(wall, 2), "team_push_ratio": round(wall / full_s, 2) if full_s else None}
+
+
 def bench_discovery(base: Path, n: int) -> float:
     root = base / "discovery" / "sessions"
     generate(base / "discovery-src", claude_sessions=0, codex_sessions=n, seed=1)
@@ -292,7 +306,9 @@ def run(small: bool, ccusage: str | None, keep: Path | None, growth: bool = True
         result["corpus"]["mb"] = round(sum(p.stat().st_size for p in corpus.rglob("*.jsonl")) / 2**20, 1)
         result["discovery_1000_codex_ms"] = round(bench_discovery(base, 200 if small else 1000), 2)
         result.update(bench_full_and_noop(base, corpus, cc, runs=1 if small else 3))
-        result.update(bench_usage_after_new_sessions(base, corpus, Path(result.pop("db")), cc, new=5 if small else 40, runs=1 if small else 3))
+        db = Path(result.pop("db"))
+        result.update(bench_team_push(db, result["full_index_s"]))
+        result.update(bench_usage_after_new_sessions(base, corpus, db, cc, new=5 if small else 40, runs=1 if small else 3))
         result.update(bench_huge(base, 5 * 2**20 if small else 2**30))
         if growth and not small:
             result.update(bench_growth(base, result["full_index_s"], result["noop_index_s"], 10, sessions))
@@ -318,7 +334,7 @@ def table(result: dict) -> str:
         verdict = "n/a" if b["value"] is None else "ok" if b["ok"] else f"MISSED by {b['miss_factor']}x"
         lines.append(f"{k:<32}{b['value']!s:>10}{sign + ' ' + str(b['budget']):>12}  {verdict}")
     lines.append("")
-    for k in ("full_index_s", "noop_index_s", "ccusage_session_s", "usage_daily_s", "ccusage_daily_s", "dagster_run_s",
+    for k in ("full_index_s", "noop_index_s", "ccusage_session_s", "usage_daily_s", "ccusage_daily_s", "dagster_run_s", "team_push_s",
               "messages_stored", "discovery_1000_codex_ms", "growth_full_index_s", "growth_noop_index_s"):
         if k in result:
             lines.append(f"{k:<32}{result[k]!s:>10}")

@@ -20,7 +20,8 @@ import sys
 from glob import glob
 from pathlib import Path
 
-DATABASE = "claude_view"
+DATABASE = "claude_view"  # the team store's catalog
+DAGSTER_DATABASE = "dagster"  # run, event and schedule storage of the team's Dagster (deploy/team/)
 ROLE = "claude_view"
 
 
@@ -90,13 +91,15 @@ def up(base: Path) -> dict[str, str]:
         _run([_pg_bin("pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start"], "starting PostgreSQL")
         port_file.write_text(str(port))
     port = int(port_file.read_text())
-    exists = _run([_pg_bin("psql"), "-h", "127.0.0.1", "-p", str(port), "-U", ROLE, "-d", "postgres", "-tAc",
-                   f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"], "psql").strip()
-    if not exists:
-        _run([_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", ROLE, DATABASE], "createdb")
+    for database in (DATABASE, DAGSTER_DATABASE):
+        exists = _run([_pg_bin("psql"), "-h", "127.0.0.1", "-p", str(port), "-U", ROLE, "-d", "postgres", "-tAc",
+                       f"SELECT 1 FROM pg_database WHERE datname = '{database}'"], "psql").strip()
+        if not exists:
+            _run([_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", ROLE, database], "createdb")
     return {
         "CLAUDE_VIEW_TEAM_CATALOG": f"postgresql+psycopg2://{ROLE}@127.0.0.1:{port}/{DATABASE}",
         "CLAUDE_VIEW_TEAM_DATA": str(team_data),
+        "CLAUDE_VIEW_DAGSTER_PG_URL": f"postgresql+psycopg2://{ROLE}@127.0.0.1:{port}/{DAGSTER_DATABASE}",
     }
 
 

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
 
 from .config import ConfigError
 from .faults import pause_point
@@ -144,7 +145,7 @@ def push(env: TeamEnv, db_path: Path, host: str, sources: list[Source]) -> list[
             try:
                 with warnings.catch_warnings():  # a first push deletes nothing, and says so
                     warnings.filterwarnings("ignore", message="Delete operation did not match any records")
-                    table.overwrite(new, overwrite_filter=where)
+                    table.overwrite(new, overwrite_filter=where, snapshot_properties=_push_summary(host, source, rows))
             except CommitFailedException:  # another machine committed first: start again from its state
                 time.sleep(0.05 * attempt)
                 continue
@@ -153,6 +154,49 @@ def push(env: TeamEnv, db_path: Path, host: str, sources: list[Source]) -> list[
         else:
             raise RuntimeError(f"the team store stayed busy: {COMMIT_ATTEMPTS} commits of {host}/{source.value} lost the race")
     return results
+
+
+PUSH_KEYS = ("host", "source", "sessions", "total_tokens")
+
+
+def _push_summary(host: str, source: Source, rows: pa.Table) -> dict[str, str]:
+    """What this push wrote, kept in the commit's own snapshot summary (so it is atomic with
+    the rows): the team checks compare the table with it."""
+    tokens = pa.compute.sum(rows.column("total_tokens")).as_py() or 0
+    return {"claude_view.host": host, "claude_view.source": source.value,
+            "claude_view.sessions": str(rows.num_rows), "claude_view.total_tokens": str(tokens)}
+
+
+@dataclass(frozen=True)
+class Push:
+    host: str
+    source: str
+    sessions: int
+    total_tokens: int
+    snapshot_id: int
+    at: datetime
+
+
+def latest_pushes(env: TeamEnv) -> dict[tuple[str, str], Push]:
+    """Per (host, source), the last push that changed the store, from the snapshots' summaries."""
+    out: dict[tuple[str, str], Push] = {}
+    for snap in sorted(team_table(env).metadata.snapshots, key=lambda s: s.sequence_number):
+        summary = snap.summary.additional_properties if snap.summary else {}
+        if "claude_view.host" not in summary:
+            continue
+        key = (summary["claude_view.host"], summary["claude_view.source"])
+        out[key] = Push(*key, int(summary["claude_view.sessions"]), int(summary["claude_view.total_tokens"]), snap.snapshot_id,
+                        datetime.fromtimestamp(snap.timestamp_ms / 1000, timezone.utc))
+    return out
+
+
+def partition_totals(env: TeamEnv, host: str, source: str) -> tuple[int, int]:
+    """(sessions, total tokens) the store holds for one host and source."""
+    from pyiceberg.expressions import And, EqualTo
+
+    rows = team_table(env).scan(row_filter=And(EqualTo("host", host), EqualTo("source", source)),
+                                selected_fields=("total_tokens",)).to_arrow()
+    return rows.num_rows, (pa.compute.sum(rows.column("total_tokens")).as_py() or 0) if rows.num_rows else 0
 
 
 def _same(current: pa.Table, rows: pa.Table) -> bool:
@@ -226,5 +270,42 @@ def team_usage(env: TeamEnv, period: str, tz: str) -> list[dict]:
             """
         )
         return price_calls(con, period, tz, extra_keys=("host",))
+    finally:
+        con.close()
+
+
+DAILY_TABLE = f"{NAMESPACE}.team_daily_usage"
+
+
+def write_team_daily_usage(env: TeamEnv, tz: str | None = None) -> list[dict]:
+    """Rebuild the team's daily usage (``team usage daily``) as the Iceberg table
+    claude_view.team_daily_usage, in one commit; its rows."""
+    from pyiceberg.exceptions import NoSuchTableError
+
+    from .usage import local_timezone
+
+    rows = team_usage(env, "daily", tz or local_timezone())
+    table = pa.Table.from_pylist(rows) if rows else None
+    if table is None:
+        return rows
+    table = table.cast(pa.schema([f.with_type(pa.float64()) if f.name == "cost_usd" else f for f in table.schema]))
+    cat = catalog(env)
+    try:
+        target = cat.load_table(DAILY_TABLE)
+    except NoSuchTableError:
+        target = cat.create_table(DAILY_TABLE, schema=table.schema)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Delete operation did not match any records")
+        target.overwrite(table)
+    return rows
+
+
+def duplicate_identities(env: TeamEnv) -> list[str]:
+    """(host, source, source_session_id) held more than once, as host/source/id."""
+    con = open_in_duckdb(env)
+    try:
+        return [r[0] for r in con.execute(
+            "SELECT host || '/' || source || '/' || source_session_id FROM team_sessions "
+            "GROUP BY host, source, source_session_id HAVING count(*) > 1 ORDER BY 1").fetchall()]
     finally:
         con.close()

@@ -19,3 +19,25 @@ def home(tmp_path, monkeypatch) -> Path:
             monkeypatch.delenv(k)
     return h
 
+
+
+@pytest.fixture(scope="session")
+def store():
+    """A real PostgreSQL started by `./pipeline services up` for the team tests (stopped at
+    the end); its environment as a dict. Its directory is one the postgres user can reach."""
+    import re
+    import shutil
+    import subprocess
+    import tempfile
+
+    from helpers import REPO
+
+    base = tempfile.mkdtemp(prefix="cvp-team-", dir="/tmp")
+    os.chmod(base, 0o755)
+    env = {**os.environ, "CLAUDE_VIEW_SERVICES_DIR": base}
+    up = subprocess.run([str(REPO / "pipeline"), "services", "up"], capture_output=True, text=True, env=env)
+    if up.returncode:
+        pytest.skip(f"no local PostgreSQL: {up.stderr.strip()}")
+    yield dict(re.findall(r"export (\w+)=(\S+)", up.stdout))
+    subprocess.run([str(REPO / "pipeline"), "services", "down"], env=env, capture_output=True)
+    shutil.rmtree(base, ignore_errors=True)

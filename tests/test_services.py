@@ -43,11 +43,13 @@ def test_up_prints_the_environment_and_down_stops_the_server(base):
     first = services(base, "up")
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
-    assert [line.split("=", 1)[0] for line in lines] == ["export CLAUDE_VIEW_TEAM_CATALOG", "export CLAUDE_VIEW_TEAM_DATA"]
+    assert [line.split("=", 1)[0] for line in lines] == [
+        "export CLAUDE_VIEW_TEAM_CATALOG", "export CLAUDE_VIEW_TEAM_DATA", "export CLAUDE_VIEW_DAGSTER_PG_URL"]
     catalog = lines[0].split("=", 1)[1]
     assert catalog.startswith("postgresql+psycopg2://claude_view@127.0.0.1:") and catalog.endswith("/claude_view")
     port = int(catalog.rsplit(":", 1)[1].split("/")[0])
     assert lines[1] == f"export CLAUDE_VIEW_TEAM_DATA={base}/team-data"
+    assert lines[2] == f"export CLAUDE_VIEW_DAGSTER_PG_URL=postgresql+psycopg2://claude_view@127.0.0.1:{port}/dagster"
     assert psql(port, "SELECT 40 + 2").stdout.strip() == "42"
     assert services(base, "up").stdout == first.stdout  # found running, not started twice
 

@@ -26,18 +26,6 @@ pytestmark = pytest.mark.skipif(not shutil.which("runuser") or not any(
     os.path.exists(f"/usr/lib/postgresql/{v}/bin/pg_ctl") for v in range(12, 20)), reason="PostgreSQL is not installed")
 
 
-@pytest.fixture(scope="module")
-def store():
-    base = tempfile.mkdtemp(prefix="cvp-team-", dir="/tmp")
-    os.chmod(base, 0o755)  # the postgres user must reach its data
-    env = {**os.environ, "CLAUDE_VIEW_SERVICES_DIR": base}
-    up = subprocess.run([str(REPO / "pipeline"), "services", "up"], capture_output=True, text=True, env=env, check=True)
-    exported = dict(re.findall(r"export (\w+)=(\S+)", up.stdout))
-    yield exported
-    subprocess.run([str(REPO / "pipeline"), "services", "down"], env=env, capture_output=True)
-    shutil.rmtree(base, ignore_errors=True)
-
-
 def host_env(store, home):
     return environ_without_settings({**store, "HOME": str(home), "CLAUDE_VIEW_DB": str(home / "index.duckdb"),
                                      "CLAUDE_PROJECTS_DIR": str(home / "corpus/claude/projects"),

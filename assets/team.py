@@ -1,0 +1,85 @@
+"""The team deployment's assets: the store's rows per (source, host) partition, a sensor
+that adds a host's partition when it first pushes and records every push, and
+team_daily_usage, kept current by automation. The store is written by `team push` on each
+machine; these assets record and roll up what arrived (claude_view_pipeline.team)."""
+
+import dagster as dg
+
+from claude_view_pipeline import team
+from claude_view_pipeline.config import sensor_interval
+from claude_view_pipeline.sources import SOURCE_NAMES
+
+from .usage import REFRESH_AFTER_INDEX
+
+TEAM_GROUP = "team"
+host_partitions = dg.DynamicPartitionsDefinition(name="team_hosts")
+team_partitions = dg.MultiPartitionsDefinition({"host": host_partitions, "source": dg.StaticPartitionsDefinition(list(SOURCE_NAMES))})
+
+
+class TeamStore(dg.ConfigurableResource):
+    """The team store of CLAUDE_VIEW_TEAM_CATALOG and CLAUDE_VIEW_TEAM_DATA."""
+
+    def env(self) -> team.TeamEnv:
+        return team.TeamEnv.from_env()
+
+
+def _host_source(context) -> tuple[str, str]:
+    key = context.partition_key
+    if not isinstance(key, dg.MultiPartitionKey):
+        key = team_partitions.get_partition_key_from_str(key)
+    return key.keys_by_dimension["host"], key.keys_by_dimension["source"]
+
+
+@dg.asset(
+    partitions_def=team_partitions,
+    group_name=TEAM_GROUP,
+    kinds={"iceberg"},
+    description=(
+        "The team store's rows of one machine and source (table claude_view.team_sessions), as that "
+        "machine's last `team push` left them: materialized by the push sensor for every push."
+    ),
+)
+def team_sessions(context: dg.AssetExecutionContext, store: TeamStore) -> dg.MaterializeResult:
+    host, source = _host_source(context)
+    sessions, tokens = team.partition_totals(store.env(), host, source)
+    return dg.MaterializeResult(metadata={"dagster/partition_row_count": sessions, "total_tokens": tokens})
+
+
+@dg.asset(
+    deps=[team_sessions],
+    group_name=TEAM_GROUP,
+    kinds={"iceberg", "duckdb"},
+    automation_condition=REFRESH_AFTER_INDEX,
+    description=(
+        "Tokens and estimated cost per day x host x source x model x project for the whole team (a "
+        "session pushed by two machines counts once, for the first), written to the Iceberg table "
+        "claude_view.team_daily_usage."
+    ),
+)
+def team_daily_usage(store: TeamStore) -> dg.MaterializeResult:
+    rows = team.write_team_daily_usage(store.env())
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(rows),
+        "hosts": len({r["host"] for r in rows}),
+        "total_tokens": sum(r["total_tokens"] for r in rows),
+    })
+
+
+team_job = dg.define_asset_job("record_team_push", selection=dg.AssetSelection.assets(team_sessions), partitions_def=team_partitions)
+
+
+@dg.sensor(job=team_job, minimum_interval_seconds=sensor_interval(), default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Adds a machine's partition when it first pushes, and records each push as a run of its partition.")
+def team_push_sensor(context: dg.SensorEvaluationContext, store: TeamStore):
+    try:
+        pushes = team.latest_pushes(store.env())
+    except Exception as exc:  # noqa: BLE001 - the store is not reachable yet: say so, look again
+        return dg.SkipReason(f"the team store cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    known = set(context.instance.get_dynamic_partitions(host_partitions.name))
+    new_hosts = sorted({host for host, _ in pushes} - known)
+    requests = [
+        dg.RunRequest(run_key=f"{host}-{source}-{push.snapshot_id}",
+                      partition_key=dg.MultiPartitionKey({"host": host, "source": source}))
+        for (host, source), push in sorted(pushes.items())
+    ]
+    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=[host_partitions.build_add_request(new_hosts)])
