@@ -10,7 +10,9 @@ FULL_ONLY = {"growth_time_factor", "growth_noop_factor"}
 CCUSAGE_RATIOS = {"full_index_ratio", "noop_index_ratio", "usage_daily_ratio", "usage_daily_equal_to_ccusage", "dagster_run_ratio"}
 
 
-def test_small_benchmark_runs_and_reports_every_budget(tmp_path):
+def test_small_benchmark_runs_and_reports_every_budget(tmp_path, store, monkeypatch):
+    for name, value in store.items():  # a team store, so the team push is measured too
+        monkeypatch.setenv(name, value)
     ccusage = bench.find_ccusage(None)
     result = bench.run(small=True, ccusage=ccusage, keep=tmp_path / "work")
     assert set(result["budgets"]) == set(bench.BUDGETS)
