@@ -61,6 +61,7 @@ def _build_parser() -> argparse.ArgumentParser:
                     help="answer from the index as it is (default: index new and changed session files first)")
     us.add_argument("--debug", action="store_true", help="show the full traceback when the refresh fails")
     tm = sub.add_parser("team", help="the team store (CLAUDE_VIEW_TEAM_CATALOG, CLAUDE_VIEW_TEAM_DATA): push, status, usage")
+    tm.add_argument("--debug", action="store_true", help="show the full traceback when the store fails")
     team_sub = tm.add_subparsers(dest="team_command", required=True)
     tp = team_sub.add_parser("push", parents=[db], help="bring the local index current, then replace this host's rows in the team store")
     tp.add_argument("--host", help="the name this machine pushes as (default: its hostname)")
@@ -238,11 +239,26 @@ def _print_blocks(db: Path, sources: list[str] | None, args: argparse.Namespace)
 
 
 def cmd_team(args: argparse.Namespace) -> int:
+    from . import team
+
+    env = team.TeamEnv.from_env()
+    try:
+        return _team_command(args, env)
+    except Exception as exc:  # noqa: BLE001 - the store's libraries raise many kinds; one line says which store and why
+        if getattr(args, "debug", False):
+            raise
+        text = str(exc).strip()
+        cause = text.splitlines()[0] if text else type(exc).__name__
+        print(f"claude-view-pipeline: the team store ({env.catalog_uri}) failed: {cause}; is its PostgreSQL running "
+              "and reachable? (a local one: eval \"$(./pipeline services up)\"; --debug shows the traceback)", file=sys.stderr)
+        return 1
+
+
+def _team_command(args: argparse.Namespace, env) -> int:
     import socket
 
     from . import team, usage
 
-    env = team.TeamEnv.from_env()
     if args.team_command == "push":
         db = _db_path(args)
         if not args.no_refresh:

@@ -125,3 +125,15 @@ def test_a_push_killed_at_any_moment_leaves_the_previous_push_whole(store, tmp_p
         assert stored() in (before, after)  # the previous push or the new one, whole
     assert cli(env, "team", "push", "--host", "killed", "--no-refresh").wait(timeout=300) == 0
     assert stored() == after
+
+
+def test_an_unreachable_store_is_one_line_naming_it(tmp_path):
+    env = environ_without_settings({"HOME": str(tmp_path), "CLAUDE_VIEW_TEAM_CATALOG": "postgresql+psycopg2://nobody@127.0.0.1:9/none",
+                                    "CLAUDE_VIEW_TEAM_DATA": str(tmp_path / "data")})
+    out, err = cli(env, "team", "status").communicate(timeout=120)
+    (line,) = err.strip().splitlines()
+    assert line.startswith("claude-view-pipeline: the team store (postgresql+psycopg2://nobody@127.0.0.1:9/none) failed: ")
+    assert line.endswith("is its PostgreSQL running and reachable? (a local one: eval \"$(./pipeline services up)\"; "
+                         "--debug shows the traceback)")
+    unset = cli(environ_without_settings({"HOME": str(tmp_path)}), "team", "status")
+    assert unset.wait(timeout=60) == 2  # not configured at all: a settings error
