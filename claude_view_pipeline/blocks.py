@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from .store import connect
-from .usage import prepare_calls
+from .usage import USAGE_MEASURES, dict_rows, prepare_calls
 
 BLOCK = timedelta(hours=5)
 RECENT = timedelta(days=3)
@@ -56,20 +56,15 @@ def usage_blocks(db_path: Path, sources: list[str] | None = None, now: datetime 
         if not spans:
             return []
         con.register("spans", pa.table({"source": [s.source for s in spans], "start": [s.start for s in spans]}))
-        sums = con.execute(
+        sums = dict_rows(con.execute(
             f"""
-            SELECT b.source, b.start, count(*) AS api_call_count,
-                   {", ".join(f"sum(c.{k})::BIGINT AS {k}" for k in _TOKENS)},
-                   CASE WHEN bool_and(c.reasoning_tokens IS NULL) THEN NULL ELSE sum(c.reasoning_tokens)::BIGINT END AS reasoning_tokens,
-                   sum(c.input_tokens + c.cache_read_tokens + c.cache_creation_tokens + c.output_tokens)::BIGINT AS total_tokens,
-                   CASE WHEN bool_or(c.cost_usd IS NULL) THEN NULL ELSE sum(c.cost_usd) END AS cost_usd,
+            SELECT b.source, b.start, {USAGE_MEASURES},
                    list(DISTINCT c.model ORDER BY c.model) FILTER (WHERE c.model IS NOT NULL) AS models
             FROM costed c ASOF JOIN spans b ON c.source = b.source AND c.used_at >= b.start
             GROUP BY b.source, b.start
             """
-        ).fetchall()
-        cols = ["source", "start", "api_call_count", *_TOKENS, "reasoning_tokens", "total_tokens", "cost_usd", "models"]
-        by_start = {(r[0], r[1]): dict(zip(cols, r)) for r in sums}
+        ))
+        by_start = {(r["source"], r["start"]): r for r in sums}
     finally:
         con.close()
 
@@ -83,7 +78,7 @@ def usage_blocks(db_path: Path, sources: list[str] | None = None, now: datetime 
         out.append({
             "source": s.source, "start": _iso(s.start), "end": _iso(end), "actual_end": _iso(s.last),
             "is_gap": False, "is_active": active,
-            **{k: row[k] for k in ("api_call_count", *_TOKENS, "reasoning_tokens", "total_tokens", "cost_usd", "models")},
+            **{k: v for k, v in row.items() if k not in ("source", "start")},
             **(_burn(row, s, end, now) if active else {"burn_rate": None, "projection": None}),
         })
     if active_only:

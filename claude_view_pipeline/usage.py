@@ -158,13 +158,13 @@ def _cached_prices(con: duckdb.DuckDBPyConnection, models: list[tuple[str, str]]
 
 # every counted call (one row per model response that used tokens), in the connection's TimeZone
 _CALLS = """
-SELECT CAST(coalesce(m.usage_at, m."timestamp") AS DATE) AS day, coalesce(m.usage_at, m."timestamp") AS used_at, m.source, m.model,
+SELECT coalesce(m.usage_at, m."timestamp") AS used_at, CAST(used_at AS DATE) AS day, m.source, m.model,
        coalesce(s.project, '') AS project, coalesce(s.project_key, '') AS project_key, m.session_id,
        coalesce(m.input_tokens, 0) AS input_tokens, coalesce(m.cache_read_tokens, 0) AS cache_read_tokens,
        coalesce(m.cache_creation_tokens, 0) AS cache_creation_tokens, coalesce(m.output_tokens, 0) AS output_tokens,
        m.reasoning_tokens
 FROM messages m JOIN sessions s ON s.id = m.session_id
-WHERE m.api_call AND NOT m.inherited AND coalesce(m.usage_at, m."timestamp") IS NOT NULL
+WHERE m.api_call AND NOT m.inherited AND used_at IS NOT NULL
   AND (? IS NULL OR list_contains(?::VARCHAR[], m.source))
   AND (?::VARCHAR IS NULL OR s.project = ? OR s.project_key = ?)
 """
@@ -181,6 +181,17 @@ CROSS JOIN LATERAL (SELECT c.input_tokens + c.cache_read_tokens + c.cache_creati
 LEFT JOIN prices p ON p.source = c.source AND p.model = c.model
 """
 
+# what a group of priced calls adds up to: the rollups and the 5-hour blocks (blocks.py) alike
+USAGE_MEASURES = """
+    count(*) AS api_call_count,
+    sum(input_tokens)::BIGINT AS input_tokens, sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
+    sum(cache_creation_tokens)::BIGINT AS cache_creation_tokens, sum(output_tokens)::BIGINT AS output_tokens,
+    -- NULL for a source that does not report reasoning (Claude)
+    CASE WHEN bool_and(reasoning_tokens IS NULL) THEN NULL ELSE sum(reasoning_tokens)::BIGINT END AS reasoning_tokens,
+    sum(input_tokens + cache_read_tokens + cache_creation_tokens + output_tokens)::BIGINT AS total_tokens,
+    -- NULL when any call of the group is unpriced: never a partial sum shown as the cost
+    CASE WHEN bool_or(cost_usd IS NULL) THEN NULL ELSE sum(cost_usd) END AS cost_usd"""
+
 _KEYS = {"daily": ("day", "day"), "monthly": ("month", "strftime(day, '%Y-%m')"), "session": ("session_id", "session_id")}
 
 
@@ -196,14 +207,7 @@ def _rollup_sql(period: str, week_start: str = "monday", extra_keys: tuple[str, 
     return f"""
     -- projects are grouped by key; a key's display name is its first spelling
     SELECT {expr} AS {key}, {extra}source, model, min(project) AS project, project_key,
-           count(DISTINCT session_id) AS sessions, count(*) AS api_call_count,
-           sum(input_tokens)::BIGINT AS input_tokens, sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
-           sum(cache_creation_tokens)::BIGINT AS cache_creation_tokens, sum(output_tokens)::BIGINT AS output_tokens,
-           -- NULL for a source that does not report reasoning (Claude)
-           CASE WHEN bool_and(reasoning_tokens IS NULL) THEN NULL ELSE sum(reasoning_tokens)::BIGINT END AS reasoning_tokens,
-           sum(input_tokens + cache_read_tokens + cache_creation_tokens + output_tokens)::BIGINT AS total_tokens,
-           -- NULL when any call of the group is unpriced: never a partial sum shown as the cost
-           CASE WHEN bool_or(cost_usd IS NULL) THEN NULL ELSE sum(cost_usd) END AS cost_usd,
+           count(DISTINCT session_id) AS sessions, {USAGE_MEASURES},
            ?::VARCHAR AS timezone, ?::VARCHAR AS price_data_version
     FROM costed
     WHERE (?::DATE IS NULL OR day >= ?::DATE) AND (?::DATE IS NULL OR day <= ?::DATE)
@@ -231,14 +235,15 @@ def price_calls(con: duckdb.DuckDBPyConnection, period: str, timezone: str, extr
     """Price the calls of the connection's temp table ``calls`` (the columns _CALLS gives,
     plus ``extra_keys``) and roll them up by period, as ``rollup`` does for the index."""
     _cost_calls(con, writable=False)
-    return _dicts(con.execute(_rollup_sql(period, extra_keys=extra_keys), _params(timezone, None, None)))
+    return dict_rows(con.execute(_rollup_sql(period, extra_keys=extra_keys), _params(timezone, None, None)))
 
 
 def _params(timezone: str, since: date | None, until: date | None) -> list:
     return [timezone, price_data_version(), since, since, until, until]
 
 
-def _dicts(cursor) -> list[dict]:
+def dict_rows(cursor) -> list[dict]:
+    """A query's rows as dicts keyed by column name."""
     cols = [d[0] for d in cursor.description]
     return [dict(zip(cols, row)) for row in cursor.fetchall()]
 
@@ -252,7 +257,7 @@ def rollup(db_path: Path, period: str, timezone: str, sources: list[str] | None 
     con = connect(db_path, read_only=True)
     try:
         prepare_calls(con, timezone, sources, project=project)
-        return _dicts(con.execute(sql, _params(timezone, since, until)))
+        return dict_rows(con.execute(sql, _params(timezone, since, until)))
     finally:
         con.close()
 
@@ -274,7 +279,7 @@ def write_daily_usage(db_path: Path, timezone: str) -> list[dict]:
         con.execute("DELETE FROM daily_usage")
         con.execute(f"INSERT INTO daily_usage BY NAME {_rollup_sql('daily')}", _params(timezone, None, None))
         con.execute("COMMIT")
-        return _dicts(con.execute("SELECT * FROM daily_usage ORDER BY day, source, model NULLS LAST, project NULLS LAST, project_key"))
+        return dict_rows(con.execute("SELECT * FROM daily_usage ORDER BY day, source, model NULLS LAST, project NULLS LAST, project_key"))
     finally:
         con.close()
 
