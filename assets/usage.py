@@ -85,7 +85,7 @@ def usage_blocks(index: IndexSettings) -> dg.MaterializeResult:
 def _blocks_markdown(blocks: list[dict]) -> str:
     rows = ["| source | start (UTC) | end (UTC) | calls | tokens | cost USD | active |", "|---|---|---|---|---|---|---|"]
     for b in blocks:
-        cost = "unpriced" if b["cost_usd"] is None else f"{b['cost_usd']:.2f}"
-        rows.append(f"| {b['source']} | {b['start'][:16]} | {b['end'][:16]} | {b['api_call_count']} | {b['total_tokens']:,} | {cost} | "
+        rows.append(f"| {b['source']} | {b['start'][:16]} | {b['end'][:16]} | {b['api_call_count']} | {b['total_tokens']:,} | "
+                    f"{usage.format_cost(b['cost_usd'])} | "
                     f"{'yes' if b['is_active'] else ''} |")
     return "\n".join(rows)

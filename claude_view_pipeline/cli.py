@@ -139,9 +139,7 @@ def cmd_usage(args: argparse.Namespace) -> int:
     if args.plot:
         usage.plot(rows if args.period == "daily" else usage.rollup(db, "daily", tz, chosen, args.since, args.until, args.project), args.plot)
     if args.json:
-        import orjson
-
-        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        _print_json_rows(rows)
         return 0
     key = {"daily": "day", "weekly": "week", "monthly": "month", "session": "session_id"}[args.period]
     print(f"{args.period} usage in {tz} ({rows[0]['price_data_version'] if rows else usage.price_data_version()})")
@@ -149,7 +147,7 @@ def cmd_usage(args: argparse.Namespace) -> int:
     header = f"{key:<{width}} {'source':<7} {'model':<28} {'project':<16} {'sess':>5} {'calls':>6} {'input':>10} {'cache rd':>12} {'cache wr':>10} {'output':>10} {'total':>13} {'cost USD':>10}"
     print(header)
     for r in rows:
-        cost = "unpriced" if r["cost_usd"] is None else f"{r['cost_usd']:.2f}"
+        cost = usage.format_cost(r["cost_usd"])
         print(f"{str(r[key]):<{width}} {r['source']:<7} {str(r['model'])[:28]:<28} {r['project'][:16]:<16} {r['sessions']:>5} {r['api_call_count']:>6} "
               f"{r['input_tokens']:>10,} {r['cache_read_tokens']:>12,} {r['cache_creation_tokens']:>10,} {r['output_tokens']:>10,} {r['total_tokens']:>13,} {cost:>10}")
     total_cost = sum(r["cost_usd"] for r in rows if r["cost_usd"] is not None)
@@ -160,6 +158,13 @@ def cmd_usage(args: argparse.Namespace) -> int:
     if args.plot:
         print(f"chart: {args.plot}")
     return 0
+
+
+def _print_json_rows(rows: list[dict]) -> None:
+    """Usage rows as JSON (orjson: dates and decimals as they are)."""
+    import orjson
+
+    sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -215,6 +220,7 @@ def _print_limits(db: Path, tz: str, args: argparse.Namespace) -> int:
 
 def _print_blocks(db: Path, sources: list[str] | None, args: argparse.Namespace) -> int:
     from .blocks import usage_blocks
+    from .usage import format_cost
 
     blocks = usage_blocks(db, sources, active_only=args.active, recent=args.recent)
     if args.json:
@@ -227,7 +233,7 @@ def _print_blocks(db: Path, sources: list[str] | None, args: argparse.Namespace)
         if b["is_gap"]:
             print(f"{span} {'(gap)':>6}")
             continue
-        cost = "unpriced" if b["cost_usd"] is None else f"{b['cost_usd']:.2f}"
+        cost = format_cost(b["cost_usd"])
         active = "  ACTIVE" if b["is_active"] else ""
         print(f"{span} {b['api_call_count']:>6} {b['total_tokens']:>13,} {cost:>9}  {', '.join(b['models'])}{active}")
         if b["burn_rate"]:
@@ -287,12 +293,10 @@ def _team_command(args: argparse.Namespace, env) -> int:
     tz = usage.checked_timezone(args.timezone) if args.timezone else usage.local_timezone()
     rows = team.team_usage(env, args.period, tz)
     if args.json:
-        import orjson
-
-        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        _print_json_rows(rows)
         return 0
     for r in rows:
-        cost = "unpriced" if r["cost_usd"] is None else f"{r['cost_usd']:.2f}"
+        cost = usage.format_cost(r["cost_usd"])
         print(f"{r['day' if args.period == 'daily' else 'month']}  {r['host']:<16} {r['source']:<7} {str(r['model'])[:28]:<28} "
               f"{r['project'][:16]:<16} {r['total_tokens']:>13,} {cost:>10}")
     return 0

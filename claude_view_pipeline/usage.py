@@ -262,6 +262,11 @@ def rollup(db_path: Path, period: str, timezone: str, sources: list[str] | None 
         con.close()
 
 
+def format_cost(cost_usd: float | None) -> str:
+    """A cost as tables show it: 'unpriced' for a model genai-prices cannot price, never 0."""
+    return "unpriced" if cost_usd is None else f"{cost_usd:.2f}"
+
+
 def unpriced_models(rows: list[dict]) -> list[str]:
     return sorted({f"{r['source']}:{r['model'] or '(unknown model)'}" for r in rows if r["cost_usd"] is None})
 
