@@ -128,12 +128,11 @@ class PushResult:
 def push(env: TeamEnv, db_path: Path, host: str, sources: list[Source]) -> list[PushResult]:
     """Replace this host's rows of each source with the local index's, one commit each."""
     from pyiceberg.exceptions import CommitFailedException
-    from pyiceberg.expressions import And, EqualTo
 
     results = []
     for source in sources:
         rows = local_rows(db_path, source, host)
-        where = And(EqualTo("host", host), EqualTo("source", source.value))
+        where = _partition(host, source.value)
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             table = team_table(env)
             current = table.scan(row_filter=where).to_arrow()
@@ -143,9 +142,7 @@ def push(env: TeamEnv, db_path: Path, host: str, sources: list[Source]) -> list[
             new = _with_push_times(rows, current)
             pause_point("before_team_commit")
             try:
-                with warnings.catch_warnings():  # a first push deletes nothing, and says so
-                    warnings.filterwarnings("ignore", message="Delete operation did not match any records")
-                    table.overwrite(new, overwrite_filter=where, snapshot_properties=_push_summary(host, source, rows))
+                _overwrite(table, new, overwrite_filter=where, snapshot_properties=_push_summary(host, source, rows))
             except CommitFailedException:  # another machine committed first: start again from its state
                 time.sleep(0.05 * attempt)
                 continue
@@ -154,9 +151,6 @@ def push(env: TeamEnv, db_path: Path, host: str, sources: list[Source]) -> list[
         else:
             raise RuntimeError(f"the team store stayed busy: {COMMIT_ATTEMPTS} commits of {host}/{source.value} lost the race")
     return results
-
-
-PUSH_KEYS = ("host", "source", "sessions", "total_tokens")
 
 
 def _push_summary(host: str, source: Source, rows: pa.Table) -> dict[str, str]:
@@ -174,7 +168,6 @@ class Push:
     sessions: int
     total_tokens: int
     snapshot_id: int
-    at: datetime
 
 
 def latest_pushes(env: TeamEnv) -> dict[tuple[str, str], Push]:
@@ -185,17 +178,27 @@ def latest_pushes(env: TeamEnv) -> dict[tuple[str, str], Push]:
         if "claude_view.host" not in summary:
             continue
         key = (summary["claude_view.host"], summary["claude_view.source"])
-        out[key] = Push(*key, int(summary["claude_view.sessions"]), int(summary["claude_view.total_tokens"]), snap.snapshot_id,
-                        datetime.fromtimestamp(snap.timestamp_ms / 1000, timezone.utc))
+        out[key] = Push(*key, int(summary["claude_view.sessions"]), int(summary["claude_view.total_tokens"]), snap.snapshot_id)
     return out
+
+
+def _partition(host: str, source: str):
+    """The row filter of one (host, source) partition."""
+    from pyiceberg.expressions import And, EqualTo
+
+    return And(EqualTo("host", host), EqualTo("source", source))
+
+
+def _overwrite(table, rows: pa.Table, **kwargs) -> None:
+    """Iceberg overwrite; the warning that a first write deleted nothing is no news."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Delete operation did not match any records")
+        table.overwrite(rows, **kwargs)
 
 
 def partition_totals(env: TeamEnv, host: str, source: str) -> tuple[int, int]:
     """(sessions, total tokens) the store holds for one host and source."""
-    from pyiceberg.expressions import And, EqualTo
-
-    rows = team_table(env).scan(row_filter=And(EqualTo("host", host), EqualTo("source", source)),
-                                selected_fields=("total_tokens",)).to_arrow()
+    rows = team_table(env).scan(row_filter=_partition(host, source), selected_fields=("total_tokens",)).to_arrow()
     return rows.num_rows, (pa.compute.sum(rows.column("total_tokens")).as_py() or 0) if rows.num_rows else 0
 
 
@@ -226,9 +229,11 @@ def open_in_duckdb(env: TeamEnv):
 
 
 def team_status(env: TeamEnv) -> list[dict]:
+    from .usage import dict_rows
+
     con = open_in_duckdb(env)
     try:
-        cur = con.execute(
+        return dict_rows(con.execute(
             f"""
             SELECT host, source, count(*) AS sessions, sum(message_count)::BIGINT AS messages,
                    {", ".join(f"sum({k})::BIGINT AS {k}" for k in (*_TOKENS, "total_tokens"))},
@@ -237,9 +242,7 @@ def team_status(env: TeamEnv) -> list[dict]:
                        AS also_on_other_hosts
             FROM team_sessions GROUP BY host, source ORDER BY host, source
             """
-        )
-        cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
+        ))
     finally:
         con.close()
 
@@ -294,9 +297,7 @@ def write_team_daily_usage(env: TeamEnv, tz: str | None = None) -> list[dict]:
         target = cat.load_table(DAILY_TABLE)
     except NoSuchTableError:
         target = cat.create_table(DAILY_TABLE, schema=table.schema)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Delete operation did not match any records")
-        target.overwrite(table)
+    _overwrite(target, table)
     return rows
 
 
