@@ -190,9 +190,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def _print_limits(db: Path, tz: str, args: argparse.Namespace) -> int:
     from .limits import rate_limit_summary
 
-    summary = rate_limit_summary(db, tz)
-    summary["days"] = [d for d in summary["days"] if (not args.since or d["day"] >= args.since.isoformat())
-                       and (not args.until or d["day"] <= args.until.isoformat())]
+    summary = rate_limit_summary(db, tz, args.since, args.until)
     if args.plot:
         from .blocks import usage_blocks
         from .limits import plot_windows

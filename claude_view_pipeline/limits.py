@@ -3,7 +3,7 @@ its peak per day, and whether the active short window is nearly full."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from .store import connect
@@ -11,26 +11,34 @@ from .store.migrate import has_table
 from .usage import checked_timezone
 
 
-def rate_limit_summary(db_path: Path, tz: str) -> dict:
+def _latest_reports(con) -> list[tuple]:
+    """Per window, its latest report: (window, used_percent, window_minutes, event_at, resets_at)."""
+    return con.execute(
+        """
+        SELECT "window", used_percent, window_minutes, event_at, resets_at FROM rate_limits
+        QUALIFY row_number() OVER (PARTITION BY "window" ORDER BY event_at DESC, line_no DESC) = 1
+        ORDER BY "window"
+        """
+    ).fetchall()
+
+
+def rate_limit_summary(db_path: Path, tz: str, since: date | None = None, until: date | None = None) -> dict:
     """``windows``: per window, the latest report (used percent, length, reset time);
-    ``days``: per day (cut in ``tz``) and window, the peak used percent."""
+    ``days``: per day (cut in ``tz``, from ``since`` to ``until``) and window, the peak used percent."""
     con = connect(db_path, read_only=True)
     try:
         if not has_table(con, "rate_limits"):
             return {"windows": [], "days": []}
         con.execute(f"SET TimeZone = '{checked_timezone(tz)}'")
-        latest = con.execute(
-            """
-            SELECT "window", used_percent, window_minutes, event_at, resets_at FROM rate_limits
-            QUALIFY row_number() OVER (PARTITION BY "window" ORDER BY event_at DESC, line_no DESC) = 1
-            ORDER BY "window"
-            """
-        ).fetchall()
+        latest = _latest_reports(con)
         days = con.execute(
             """
             SELECT CAST(event_at AS DATE) AS day, "window", max(used_percent)
-            FROM rate_limits GROUP BY ALL ORDER BY day, "window"
-            """
+            FROM rate_limits GROUP BY ALL
+            HAVING ($since::DATE IS NULL OR day >= $since) AND ($until::DATE IS NULL OR day <= $until)
+            ORDER BY day, "window"
+            """,
+            {"since": since, "until": until},
         ).fetchall()
     finally:
         con.close()
@@ -49,17 +57,12 @@ def active_primary_window(db_path: Path, now: datetime | None = None) -> dict | 
     try:
         if not has_table(con, "rate_limits"):
             return None
-        row = con.execute(
-            """
-            SELECT used_percent, window_minutes, event_at, resets_at FROM rate_limits
-            WHERE "window" = 'primary' ORDER BY event_at DESC, line_no DESC LIMIT 1
-            """
-        ).fetchall()
+        primary = [r[1:] for r in _latest_reports(con) if r[0] == "primary"]
     finally:
         con.close()
-    if not row:
+    if not primary:
         return None
-    used, minutes, at, resets = row[0]
+    used, minutes, at, resets = primary[0]
     ends = resets if resets is not None else (at + timedelta(minutes=minutes) if minutes else None)
     if ends is None or ends <= now:
         return None
