@@ -15,7 +15,7 @@ from .discovery import discover, fingerprint_digest
 from .parsers.base import REJECT_IO_ERROR
 from .sources import Source
 from .store import connect
-from .store.migrate import has_table
+from .store.writer import indexed_file_states
 
 
 @dataclass(frozen=True)
@@ -74,11 +74,6 @@ def _indexed_files(source: Source, db_path: Path) -> dict[str, tuple[int, int, b
         return {}
     con = connect(db_path, read_only=True, lock_timeout_s=0)
     try:
-        if not has_table(con, "indexed_files"):
-            return {}
-        rows = con.execute(
-            "SELECT path, size, mtime_ns, missing, reason FROM indexed_files WHERE source = ?", [source.value]
-        ).fetchall()
+        return indexed_file_states(con, source)
     finally:
         con.close()
-    return {p: (s, m, missing, reason) for p, s, m, missing, reason in rows}

@@ -364,11 +364,17 @@ def _refresh_aggregates(con: duckdb.DuckDBPyConnection, src: str, run_id: str) -
     con.execute("DROP VIEW IF EXISTS sess")
 
 
-def indexed_fingerprints(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, tuple[int, int]]:
-    """path -> (size, mtime_ns) as last parsed, for the incremental diff of pass 1."""
+def indexed_file_states(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, tuple[int, int, bool, str | None]]:
+    """path -> (size, mtime_ns, missing, reason) as last indexed: what pass 1 diffs discovery
+    against, and what the sensors compare the disk with."""
     if not has_table(con, "indexed_files"):
         return {}
     rows = con.execute(
-        "SELECT path, size, mtime_ns FROM indexed_files WHERE source = ?", [source.value]
+        "SELECT path, size, mtime_ns, missing, reason FROM indexed_files WHERE source = ?", [source.value]
     ).fetchall()
-    return {p: (s, m) for p, s, m in rows}
+    return {p: (s, m, missing, reason) for p, s, m, missing, reason in rows}
+
+
+def indexed_fingerprints(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, tuple[int, int]]:
+    """path -> (size, mtime_ns) as last parsed, for the incremental diff of pass 1."""
+    return {p: (s, m) for p, (s, m, _, _) in indexed_file_states(con, source).items()}
