@@ -54,7 +54,7 @@ def verification_report(index: IndexSettings):
         yield dg.AssetCheckResult(
             check_name=f"verify_{m}",
             passed=not failed,
-            severity=dg.AssetCheckSeverity.WARN if m == "kind_psi" else dg.AssetCheckSeverity.ERROR,
+            severity=dg.AssetCheckSeverity.WARN if m in verification.WARNING_METRICS else dg.AssetCheckSeverity.ERROR,
             metadata={"threshold": f"{op} {limit}", **{src: ("n/a" if v is None else float(v)) for src, v in values.items()},
                       "failing_sources": ", ".join(failed) or "none"},
         )
