@@ -12,11 +12,11 @@ from .usage import checked_timezone
 
 
 def _latest_reports(con) -> list[tuple]:
-    """Per window, its latest report: (window, used_percent, window_minutes, event_at, resets_at)."""
+    """Per window, its latest report: (window, used_percent, window_minutes, at, resets_at)."""
     return con.execute(
         """
-        SELECT "window", used_percent, window_minutes, event_at, resets_at FROM rate_limits
-        QUALIFY row_number() OVER (PARTITION BY "window" ORDER BY event_at DESC, line_no DESC) = 1
+        SELECT "window", used_percent, window_minutes, "at", resets_at FROM rate_limits
+        QUALIFY row_number() OVER (PARTITION BY "window" ORDER BY "at" DESC, line_no DESC) = 1
         ORDER BY "window"
         """
     ).fetchall()
@@ -33,7 +33,7 @@ def rate_limit_summary(db_path: Path, tz: str, since: date | None = None, until:
         latest = _latest_reports(con)
         days = con.execute(
             """
-            SELECT CAST(event_at AS DATE) AS day, "window", max(used_percent)
+            SELECT CAST("at" AS DATE) AS day, "window", max(used_percent)
             FROM rate_limits GROUP BY ALL
             HAVING ($since::DATE IS NULL OR day >= $since) AND ($until::DATE IS NULL OR day <= $until)
             ORDER BY day, "window"

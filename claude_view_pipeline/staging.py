@@ -64,7 +64,7 @@ FILE_RESULTS_SCHEMA = pa.schema([
 
 RATE_LIMITS_SCHEMA = pa.schema([
     ("file_path", pa.string()),  # staging only, as for messages
-    ("source", pa.string()), ("session_id", pa.string()), ("event_at", TS), ("window", pa.string()),
+    ("source", pa.string()), ("session_id", pa.string()), ("at", TS), ("window", pa.string()),
     ("used_percent", pa.float64()), ("window_minutes", pa.int32()), ("resets_at", TS), ("line_no", pa.int32()),
 ])
 

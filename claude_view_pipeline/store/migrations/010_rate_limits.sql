@@ -4,7 +4,7 @@
 CREATE TABLE rate_limits (
     source                 VARCHAR NOT NULL,
     session_id             VARCHAR NOT NULL,
-    event_at               TIMESTAMPTZ NOT NULL,
+    "at"                   TIMESTAMPTZ NOT NULL,
     "window"               VARCHAR NOT NULL,
     used_percent           DOUBLE NOT NULL,
     window_minutes         INTEGER,
@@ -16,7 +16,7 @@ CREATE TABLE rate_limits (
 COMMENT ON TABLE rate_limits IS 'The plan''s rate-limit windows as Codex reported them with each call (token_count events).';
 COMMENT ON COLUMN rate_limits.source IS 'codex.';
 COMMENT ON COLUMN rate_limits.session_id IS 'The session whose log reported it (sessions.id).';
-COMMENT ON COLUMN rate_limits.event_at IS 'When it was reported, UTC.';
+COMMENT ON COLUMN rate_limits."at" IS 'When it was reported, UTC.';
 COMMENT ON COLUMN rate_limits."window" IS 'primary (the short window, 5 hours on most plans) or secondary (the weekly one).';
 COMMENT ON COLUMN rate_limits.used_percent IS 'How full the window was, in percent.';
 COMMENT ON COLUMN rate_limits.window_minutes IS 'The window''s length in minutes; NULL where not reported.';
