@@ -121,6 +121,49 @@ def test_codex_rules(tmp_path):
     assert [(m.role, m.model) for m in usage_carriers] == [("reasoning", "gpt-5-codex"), ("tool_use", "gpt-5-codex"), ("assistant", "gpt-5.1")]
 
 
+def _usage(inp, cached, out, reasoning):
+    return {"input_tokens": inp, "cached_input_tokens": cached, "output_tokens": out,
+            "reasoning_output_tokens": reasoning, "total_tokens": inp + out}
+
+
+def _tc(total, last) -> dict:
+    """A token_count event; total None leaves total_token_usage out, "null" writes it as null."""
+    info = {"last_token_usage": last}
+    if total == "null":
+        info["total_token_usage"] = None
+    elif total is not None:
+        info["total_token_usage"] = total
+    return {"type": "token_count", "info": info, "rate_limits": None}
+
+
+# Three calls: A (1000 in, 200 cached, 50 out, 20 reasoning), B (500, 100, 30, 10) and
+# C (400, 0, 20, 5). Whatever shape reports each, the session holds exactly A + B + C:
+# input 1900 of which 300 cached -> 1600 uncached, output 100, reasoning 35, total 2000.
+_A, _B, _C = _usage(1000, 200, 50, 20), _usage(500, 100, 30, 10), _usage(400, 0, 20, 5)
+_AB, _ABC = _usage(1500, 300, 80, 30), _usage(1900, 300, 100, 35)
+CODEX_USAGE_SHAPES = {
+    "totals_only": [_tc(_A, _A), _tc(_AB, _B), _tc(_ABC, _C)],
+    "middle_call_without_totals": [_tc(_A, _A), _tc(None, _B), _tc(_ABC, _C)],
+    "middle_call_with_null_totals": [_tc(_A, _A), _tc("null", _B), _tc(_ABC, _C)],
+    "first_call_without_totals": [_tc(None, _A), _tc(_AB, _B), _tc(_ABC, _C)],
+    "two_calls_without_totals": [_tc(_A, _A), _tc(None, _B), _tc(None, _C), _tc(_ABC, _C)],
+    "no_totals_at_all": [_tc(None, _A), _tc(None, _B), _tc("null", _C)],
+    "re_emitted_totals_between": [_tc(_A, _A), _tc(_A, _A), _tc(None, _B), _tc(_AB, _B), _tc(_ABC, _C)],
+}
+
+
+@pytest.mark.parametrize("shape", sorted(CODEX_USAGE_SHAPES))
+def test_codex_counts_each_call_once_in_any_order_of_usage_shapes(tmp_path, shape):
+    events = CODEX_USAGE_SHAPES[shape]
+    lines = [cx("session_meta", 1, {"id": "t-9", "cwd": "/w"}), cx("turn_context", 2, {"cwd": "/w", "model": "gpt-5"})]
+    # "two_calls_without_totals" reports C twice: by itself, then with the running total
+    # that already includes it; the second adds nothing
+    lines += [cx("event_msg", 3 + i, e) for i, e in enumerate(events)]
+    a = summarize(parse_file(Source.CODEX, str(write_jsonl(tmp_path / "rollout-2026-02-01T10-00-00-t-9.jsonl", lines))))["codex:t-9"]
+    assert (a["input_tokens"], a["cache_read_tokens"], a["output_tokens"], a["reasoning_tokens"]) == (1600, 300, 100, 35)
+    assert a["total_tokens"] == 2000 and a["api_call_count"] == 3
+
+
 def test_codex_legacy_format(tmp_path):
     path = write_jsonl(tmp_path / "rollout-44444444-4444-4444-8444-444444444444.jsonl", [
         {"id": "44444444-4444-4444-8444-444444444444", "timestamp": "2026-01-04T05:06:07.000Z"},

@@ -218,13 +218,19 @@ def _token_count(st: _State, payload: dict, ts, raw_ts: object, line_no: int) ->
     # timestamp and running total: the index counts it once (docs/parsing-rules.md)
     vector = total or last or {}
     key = f"tc:{raw_ts}:" + ",".join(str(vector.get(f, 0)) for f in _TOKEN_FIELDS)
-    if st.replaying:
-        if total is not None:
-            st.prev_total = total  # the parent's history: baseline only
-        return
     if total is None:
-        if last is not None:
+        if last is None:
+            return
+        # a call reported by its own usage only (no running total, or a null one): it moves
+        # the running total on as well, so the next event that carries totals again adds
+        # only what came after it, whichever shape came first
+        prev = st.prev_total
+        st.prev_total = dict(last) if prev is None else {f: prev[f] + last[f] for f in _TOKEN_FIELDS}
+        if not st.replaying:
             _record_usage(st, last, ts, line_no, key)
+        return
+    if st.replaying:
+        st.prev_total = total  # the parent's history: baseline only
         return
     prev = st.prev_total
     if prev is None:
