@@ -1,19 +1,13 @@
 """Usage analytics as an asset downstream of the index: the daily_usage table (tokens and
 estimated cost per day x source x model x project) and a PNG chart of it."""
 
-from typing import Optional
-
 import dagster as dg
 
 from claude_view_pipeline import usage
+from claude_view_pipeline.config import usage_timezone
 
 from .index import WRITER_POOL, column_schema
 from .resources import IndexSettings
-
-
-class UsageConfig(dg.Config):
-    timezone: Optional[str] = None
-    """IANA zone the days are cut in; default: the machine's local zone."""
 
 
 # Refresh whenever the index changed. Plain eager() also waits until every dependency
@@ -33,23 +27,29 @@ REFRESH_AFTER_INDEX = (
     pool=WRITER_POOL,
     description=(
         "daily_usage: tokens and estimated cost (genai-prices) per day x source x model x project, days cut "
-        "in the configured IANA timezone by when each call's usage was reported; unpriced models have NULL "
+        "in the usage timezone (CLAUDE_VIEW_TIMEZONE, else the machine's) by when each call's usage was reported; unpriced models have NULL "
         "cost. Its page shows the last month's chart; the whole history is written as a PNG beside the index."
     ),
     metadata={"dagster/column_schema": column_schema("daily_usage")},
 )
-def daily_usage(config: UsageConfig, index: IndexSettings) -> dg.MaterializeResult:
-    tz = usage.checked_timezone(config.timezone) if config.timezone else usage.local_timezone()
+def daily_usage(index: IndexSettings) -> dg.MaterializeResult:
+    # the zone of the setting the command line uses too: the table means one thing
+    tz = usage_timezone()
     db = index.resolved_db_path()
     daily = usage.write_daily_usage(db, tz)
     chart = usage.plot(daily, db.parent / "daily_usage.png") if daily else None
+    totals = usage.totals(daily)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(daily),
         "chart": dg.MetadataValue.md(usage.chart_markdown(daily)) if daily else "no usage yet",
         "chart_file": dg.MetadataValue.path(str(chart)) if chart else "no usage yet",
         "days": len({r["day"] for r in daily}),
-        "total_tokens": sum(r["total_tokens"] for r in daily),
-        "estimated_cost_usd": float(sum(r["cost_usd"] for r in daily if r["cost_usd"] is not None)),
+        "total_tokens": totals["total_tokens"],
+        # the priced part only; the tokens with no price are beside it, by model
+        "estimated_cost_usd": float(totals["priced_cost_usd"]),
+        "unpriced_tokens": totals["unpriced_tokens"],
+        "unpriced_tokens_by_model": dg.MetadataValue.json(totals["unpriced_tokens_by_model"]),
+        "totals": usage.totals_line(daily),
         "timezone": tz,
         "price_data_version": usage.price_data_version(),
         "unpriced_models": ", ".join(usage.unpriced_models(daily)) or "none",

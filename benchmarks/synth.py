@@ -50,7 +50,8 @@ class _Truth:
         self.prompts = 0
         self.tools = 0
         self.calls: list[str] = []  # model of each API call, in order
-        self.tok = {"input_tokens": 0, "cache_read_tokens": 0, "cache_creation_tokens": 0, "output_tokens": 0, "reasoning_tokens": 0}
+        self.tok = {"input_tokens": 0, "cache_read_tokens": 0, "cache_creation_tokens": 0, "cache_creation_5m_tokens": 0,
+                    "cache_creation_1h_tokens": 0, "output_tokens": 0, "reasoning_tokens": 0}
         self.has_reasoning = has_reasoning
         self.first: datetime | None = None
         self.last: datetime | None = None
@@ -97,6 +98,10 @@ def _claude_session(rng: random.Random, index: int, pad_bytes: int = 0) -> tuple
     cwd = rng.choice(PROJECTS)
     main_model = rng.choice(CLAUDE_MODELS)
     truth = _Truth(f"claude:{sid}", has_reasoning=False)
+    # every other session is written by a release that splits cache writes by lifetime, its
+    # main thread writing mostly 1-hour caches (as Claude Code 2.1 does); no new random draw,
+    # so the rest of the corpus is as it was
+    version, split = ("2.1.37", True) if index % 2 else ("2.0.14", False)
     ts = EPOCH + timedelta(days=index % 45, minutes=rng.randrange(0, 600))
     lines: list[dict] = []
     parent: str | None = None
@@ -106,7 +111,7 @@ def _claude_session(rng: random.Random, index: int, pad_bytes: int = 0) -> tuple
         ts += timedelta(milliseconds=rng.randrange(200, 4000))
         u = _uuid(rng)
         full = {"parentUuid": parent, "isSidechain": False, "userType": "external", "cwd": cwd, "sessionId": sid,
-                "version": "2.0.14", "gitBranch": "main", **line, "uuid": u, "timestamp": _iso(ts)}
+                "version": version, "gitBranch": "main", **line, "uuid": u, "timestamp": _iso(ts)}
         lines.append(full)
         truth.saw(ts)
         parent = u
@@ -128,6 +133,10 @@ def _claude_session(rng: random.Random, index: int, pad_bytes: int = 0) -> tuple
                 "cache_read_input_tokens": rng.randrange(0, 40000),
                 "output_tokens": rng.randrange(20, 2000),
             }
+            one_hour = usage["cache_creation_input_tokens"] - usage["cache_creation_input_tokens"] // 4 if split else 0
+            if split:
+                usage["cache_creation"] = {"ephemeral_5m_input_tokens": usage["cache_creation_input_tokens"] - one_hour,
+                                           "ephemeral_1h_input_tokens": one_hour}
             n_tools = rng.choice((0, 0, 1, 1, 2))
             blocks: list[dict] = []
             if rng.random() < 0.4:
@@ -150,6 +159,8 @@ def _claude_session(rng: random.Random, index: int, pad_bytes: int = 0) -> tuple
             truth.tools += n_tools
             truth.tok["input_tokens"] += usage["input_tokens"]
             truth.tok["cache_creation_tokens"] += usage["cache_creation_input_tokens"]
+            truth.tok["cache_creation_5m_tokens"] += usage["cache_creation_input_tokens"] - one_hour
+            truth.tok["cache_creation_1h_tokens"] += one_hour
             truth.tok["cache_read_tokens"] += usage["cache_read_input_tokens"]
             truth.tok["output_tokens"] += usage["output_tokens"]
             for tid in tool_ids:  # tool results come back as user lines: never prompts

@@ -17,7 +17,8 @@ from .usage import USAGE_MEASURES, dict_rows, prepare_calls
 
 BLOCK = timedelta(hours=5)
 RECENT = timedelta(days=3)
-_TOKENS = ("input_tokens", "cache_read_tokens", "cache_creation_tokens", "output_tokens")
+_TOKENS = ("input_tokens", "cache_read_tokens", "cache_creation_tokens", "cache_creation_5m_tokens",
+           "cache_creation_1h_tokens", "output_tokens", "unpriced_tokens")
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,8 @@ def usage_blocks(db_path: Path, sources: list[str] | None = None, now: datetime 
 def _gap(source: str, start: datetime, end: datetime) -> dict:
     return {"source": source, "start": _iso(start), "end": _iso(end), "actual_end": None, "is_gap": True,
             "is_active": False, "api_call_count": 0, **dict.fromkeys(_TOKENS, 0), "reasoning_tokens": None,
-            "total_tokens": 0, "cost_usd": 0.0, "models": [], "burn_rate": None, "projection": None}
+            "total_tokens": 0, "cost_usd": 0.0, "model_assumed": False, "price_model": None, "price_provider": None,
+            "models": [], "burn_rate": None, "projection": None}
 
 
 def _burn(row: dict, s: _Span, end: datetime, now: datetime) -> dict:

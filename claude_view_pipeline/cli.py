@@ -14,7 +14,8 @@ import os
 import sys
 from pathlib import Path
 
-from .config import WEEKDAYS, ConfigError, Settings, flag_as_set
+from .config import WEEKDAYS, ConfigError, Settings, checked_timezone, flag_as_set, usage_timezone
+from .output import err
 from .paths import os_path
 from .privacy import owner_only_umask
 from .sources import SOURCE_NAMES, Source, UnknownSourceError, parse_sources
@@ -53,7 +54,7 @@ def _build_parser() -> argparse.ArgumentParser:
     us.add_argument("--since", type=_date, help="first day, YYYY-MM-DD (inclusive)")
     us.add_argument("--until", type=_date, help="last day, YYYY-MM-DD (inclusive)")
     us.add_argument("--project", help="only sessions of this project (its name, as shown, or its key)")
-    us.add_argument("--timezone", help="IANA zone the days are cut in (default: the machine's)")
+    us.add_argument("--timezone", help="IANA zone the days are cut in (default: $CLAUDE_VIEW_TIMEZONE, else the machine's)")
     us.add_argument("--json", action="store_true", help="print JSON rows")
     us.add_argument("--plot", type=Path, help="also write a PNG chart: daily tokens by source and cost; "
                     "for limits, the plan windows' daily peaks and the largest Claude block per day")
@@ -71,7 +72,7 @@ def _build_parser() -> argparse.ArgumentParser:
     ts.add_argument("--json", action="store_true")
     tu = team_sub.add_parser("usage", help="usage of the whole team; a session pushed by two hosts counts once")
     tu.add_argument("period", choices=("daily", "monthly"))
-    tu.add_argument("--timezone", help="IANA zone the days are cut in (default: the machine's)")
+    tu.add_argument("--timezone", help="IANA zone the days are cut in (default: $CLAUDE_VIEW_TIMEZONE, else the machine's)")
     tu.add_argument("--json", action="store_true")
     rp = sub.add_parser("report", parents=[db], help="the verification report: parse success, unknown events, idempotency, drift (exit 1 when a threshold fails)")
     rp.add_argument("--out", type=Path, help="also write the markdown to this file (e.g. docs/testing/verification-report.md)")
@@ -108,10 +109,19 @@ def _db_path(args: argparse.Namespace, settings: Settings | None = None) -> Path
     return path
 
 
-def _existing_db(args: argparse.Namespace) -> Path:
+def _existing_db(args: argparse.Namespace, upgrade: bool = True) -> Path:
+    """The index a reading command opens, brought to the current schema first (an index an
+    earlier release wrote is migrated, backed up first, as every command that opens it does)."""
     db = _db_path(args)
     if not db.exists():
         raise CliError(f"no index at {db}")
+    if upgrade:
+        from .store.migrate import upgrade as upgrade_index
+
+        report = upgrade_index(db)
+        if report.applied:
+            err(f"upgraded the index to schema v{report.applied[-1]} (migrations {', '.join(f'{v:03d}' for v in report.applied)}); "
+                f"the previous file is kept at {report.backup}")
     return db
 
 
@@ -120,7 +130,7 @@ def cmd_usage(args: argparse.Namespace) -> int:
 
     try:
         sources = parse_sources(args.sources)
-        tz = usage.checked_timezone(args.timezone) if args.timezone else usage.local_timezone()
+        tz = checked_timezone(args.timezone) if args.timezone else usage_timezone()
     except (UnknownSourceError, ValueError) as exc:
         return _fail(str(exc))
     if args.no_refresh:
@@ -150,11 +160,7 @@ def cmd_usage(args: argparse.Namespace) -> int:
         cost = usage.format_cost(r["cost_usd"])
         print(f"{str(r[key]):<{width}} {r['source']:<7} {str(r['model'])[:28]:<28} {r['project'][:16]:<16} {r['sessions']:>5} {r['api_call_count']:>6} "
               f"{r['input_tokens']:>10,} {r['cache_read_tokens']:>12,} {r['cache_creation_tokens']:>10,} {r['output_tokens']:>10,} {r['total_tokens']:>13,} {cost:>10}")
-    total_cost = sum(r["cost_usd"] for r in rows if r["cost_usd"] is not None)
-    print(f"total: {sum(r['total_tokens'] for r in rows):,} tokens, {total_cost:.2f} USD estimated")
-    unpriced = usage.unpriced_models(rows)
-    if unpriced:
-        print(f"unpriced (cost not estimated): {', '.join(unpriced)}")
+    print(usage.totals_line(rows))
     if args.plot:
         print(f"chart: {args.plot}")
     return 0
@@ -243,11 +249,20 @@ def _print_blocks(db: Path, sources: list[str] | None, args: argparse.Namespace)
 
 
 def cmd_team(args: argparse.Namespace) -> int:
+    import socket
+
     from . import team
 
     env = team.TeamEnv.from_env()
+    # what the command was given is checked before the store is touched (exit status 2)
+    if args.team_command == "push":
+        args.host = team.check_host(args.host or socket.gethostname())
+    if getattr(args, "timezone", None):
+        checked_timezone(args.timezone)
     try:
         return _team_command(args, env)
+    except (ConfigError, CliError):
+        raise
     except Exception as exc:  # noqa: BLE001 - the store's libraries raise many kinds; one line says which store and why
         if getattr(args, "debug", False):
             raise
@@ -259,8 +274,6 @@ def cmd_team(args: argparse.Namespace) -> int:
 
 
 def _team_command(args: argparse.Namespace, env) -> int:
-    import socket
-
     from . import team, usage
 
     if args.team_command == "push":
@@ -271,7 +284,8 @@ def _team_command(args: argparse.Namespace, env) -> int:
                 return failed
         if not db.exists():
             return _fail(f"no index at {db}; run 'index' first")
-        host = args.host or socket.gethostname()
+        db = _existing_db(args)  # an index an earlier release wrote is brought up to date first
+        host = args.host
         results = team.push(env, db, host, Settings.from_env().enabled_sources())
         if args.json:
             print(json.dumps([r.__dict__ for r in results], indent=2))
@@ -288,7 +302,7 @@ def _team_command(args: argparse.Namespace, env) -> int:
             print(f"{r['host']:<20} {r['source']:<7} sessions {r['sessions']:>7,}  messages {r['messages']:>9,}  "
                   f"tokens {r['total_tokens']:>15,}  last push {r['last_push']}")
         return 0
-    tz = usage.checked_timezone(args.timezone) if args.timezone else usage.local_timezone()
+    tz = checked_timezone(args.timezone) if args.timezone else usage_timezone()
     rows = team.team_usage(env, args.period, tz)
     if args.json:
         _print_json_rows(rows)

@@ -96,6 +96,44 @@ def rate_limit_warn_percent(env: Mapping[str, str] | None = None) -> float:
     return value
 
 
+def checked_timezone(name: str) -> str:
+    """An IANA zone name as given, or a settings error naming it."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+        return name
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"unknown timezone {name!r}; use an IANA name such as UTC or Europe/Berlin") from None
+
+
+def local_timezone() -> str:
+    """The machine's IANA zone (tzlocal: $TZ, then the system's own setting), else UTC."""
+    import tzlocal
+
+    try:
+        name = tzlocal.get_localzone_name()
+    except Exception:  # noqa: BLE001 - tzlocal raises its own errors for a broken system setting
+        name = None
+    try:
+        return checked_timezone(name) if name else "UTC"
+    except ConfigError:
+        return "UTC"
+
+
+def usage_timezone(env: Mapping[str, str] | None = None) -> str:
+    """The zone usage days are cut in (CLAUDE_VIEW_TIMEZONE, else the machine's): one setting
+    for the command line, the daily_usage table it rebuilds and the Dagster assets, so the
+    table means the same whoever wrote it last (it records the zone in its rows)."""
+    raw = (os.environ if env is None else env).get("CLAUDE_VIEW_TIMEZONE", "").strip()
+    if not raw:
+        return local_timezone()
+    try:
+        return checked_timezone(raw)
+    except ConfigError:
+        raise ConfigError(f"CLAUDE_VIEW_TIMEZONE={raw!r} is not a timezone; use an IANA name such as UTC or Europe/Berlin") from None
+
+
 def enable_flag(source: Source) -> str:
     """The environment variable that switches a source on and off."""
     return f"ENABLE_{source.value.upper()}_SOURCE"
@@ -182,6 +220,7 @@ class Settings:
         parse_workers(env)
         sensor_interval(env)
         rate_limit_warn_percent(env)
+        usage_timezone(env)
         return cls(
             db_path=default_db_path(env),
             roots={Source.CLAUDE: claude_roots(env), Source.CODEX: codex_roots(env)},

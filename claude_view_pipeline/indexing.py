@@ -93,12 +93,13 @@ def run_checks(db_path: Path, run_id: str, sources: list[Source]) -> dict[str, C
         con.close()
 
 
-def refresh_daily_usage(db_path: Path, timezone: str | None = None) -> int:
-    """Rebuild the daily_usage table from the index (what the daily_usage asset does)."""
+def refresh_daily_usage(db_path: Path) -> int:
+    """Rebuild the daily_usage table from the index, in the usage timezone setting (what the
+    daily_usage asset does)."""
     from . import usage
+    from .config import usage_timezone
 
-    tz = usage.checked_timezone(timezone) if timezone else usage.local_timezone()
-    return len(usage.write_daily_usage(db_path, tz))
+    return len(usage.write_daily_usage(db_path, usage_timezone()))
 
 
 def run_index(

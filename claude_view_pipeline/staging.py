@@ -49,8 +49,9 @@ MESSAGES_SCHEMA = pa.schema([
     ("kind", pa.string()), ("timestamp", TS), ("text", pa.string()), ("tool_name", pa.string()),
     ("call_id", pa.string()), ("is_error", pa.bool_()), ("line_no", pa.int32()), ("inherited", pa.bool_()),
     ("dedup_key", pa.string()), ("origin_session_id", pa.string()), ("api_call", pa.bool_()), ("usage_at", TS),
-    ("model", pa.string()), ("input_tokens", pa.int64()),
-    ("cache_read_tokens", pa.int64()), ("cache_creation_tokens", pa.int64()), ("output_tokens", pa.int64()),
+    ("model", pa.string()), ("model_provider", pa.string()), ("model_assumed", pa.bool_()), ("input_tokens", pa.int64()),
+    ("cache_read_tokens", pa.int64()), ("cache_creation_tokens", pa.int64()),
+    ("cache_creation_5m_tokens", pa.int64()), ("cache_creation_1h_tokens", pa.int64()), ("output_tokens", pa.int64()),
     ("reasoning_tokens", pa.int64()),
 ])
 

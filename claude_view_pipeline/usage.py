@@ -1,196 +1,66 @@
-"""Usage analytics: tokens and estimated cost per day (or month, or session) x source x
+"""Usage analytics: tokens and estimated cost per day (or week, month, session) x source x
 model x project, from the per-call usage in ``messages``.
 
 - Days are cut in an IANA timezone (default: the machine's), by when each call's usage was
   reported (``messages.usage_at``), not by when its session started.
-- Cost comes from the ``genai-prices`` package (offline, versioned price data), per call,
-  so a price tier (e.g. above 200K input tokens) applies to the calls that reach it. A model
-  it cannot price gets NULL cost and is listed; it is never priced at zero.
-- Everything is computed inside DuckDB: genai-prices gives each model's price steps, a small
-  relation every call is joined to; Python sees only the grouped rows.
+- Each call is priced on its own (pricing.py), so a price tier applies to the calls that
+  reach it. A model genai-prices cannot price gets NULL cost and its tokens are counted as
+  unpriced beside the cost; it is never priced at zero.
+- Everything is computed inside DuckDB; Python sees only the grouped rows.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
-import pyarrow as pa
 
-from .config import WEEKDAYS
+from . import pricing
+from .config import WEEKDAYS, checked_timezone
+from .pricing import price_data_version  # noqa: F401 - what the rows were priced with, for callers
 from .store import connect
-from .store.migrate import has_table
 
-PROVIDERS = {"claude": "anthropic", "codex": "openai"}
 PERIODS = ("daily", "weekly", "monthly", "session")
 
 
-def local_timezone() -> str:
-    """The machine's IANA zone: $TZ, else /etc/timezone, else the /etc/localtime link, else UTC."""
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
-    try:
-        candidates.append(Path("/etc/timezone").read_text().strip())
-    except OSError:
-        pass
-    try:
-        target = os.path.realpath("/etc/localtime")
-        if "zoneinfo/" in target:
-            candidates.append(target.split("zoneinfo/", 1)[1])
-    except OSError:
-        pass
-    for name in candidates:
-        if name and checked_timezone(name, strict=False):
-            return name
-    return "UTC"
-
-
-def checked_timezone(name: str, strict: bool = True) -> str | None:
-    try:
-        ZoneInfo(name)
-        return name
-    except (ZoneInfoNotFoundError, ValueError):
-        if strict:
-            raise ValueError(f"unknown timezone {name!r}; use an IANA name such as UTC or Europe/Berlin") from None
-        return None
-
-
-def price_data_version() -> str:
-    from importlib.metadata import version
-
-    return f"genai-prices {version('genai-prices')}"
-
-
-def _tiers(value: object) -> list[dict]:
-    """A price component as (start, USD per million tokens) steps: the base from -1, then each
-    tier from its start (a call whose request input exceeds a start pays that step's price)."""
-    if value is None:
-        return []
-    tiers = getattr(value, "tiers", None)
-    if tiers is None:
-        return [{"start": -1, "price": float(value)}]
-    return [{"start": -1, "price": float(value.base)}] + [{"start": int(t.start), "price": float(t.price)} for t in tiers]
-
-
-@dataclass
-class _Price:
-    """One model's prices as genai-prices gives them, per component: a number, or a base with
-    tiers chosen by the request's total input tokens (cliff pricing)."""
-
-    components: dict[str, object] = field(default_factory=dict)
-
-    def steps(self) -> dict[str, list[dict]]:
-        c = self.components
-        return {
-            "input": _tiers(c.get("input_mtok")),
-            "cache_read": _tiers(c.get("cache_read_mtok") or c.get("input_mtok")),
-            "cache_write": _tiers(c.get("cache_write_mtok") or c.get("input_mtok")),
-            "output": _tiers(c.get("output_mtok")),
-        }
-
-    def cost(self, inp: int, cache_read: int, cache_write: int, out: int) -> float:
-        """The cost of one call: the SQL that prices every call, on a call of one."""
-        con = duckdb.connect()
-        try:
-            _register_prices(con, {("x", "m"): self.steps()})
-            con.execute("CREATE TEMP TABLE calls AS SELECT 'x' AS source, 'm' AS model, ?::BIGINT AS input_tokens,"
-                        " ?::BIGINT AS cache_read_tokens, ?::BIGINT AS cache_creation_tokens, ?::BIGINT AS output_tokens",
-                        [inp, cache_read, cache_write, out])
-            return con.execute(f"SELECT cost_usd FROM ({_COSTED})").fetchall()[0][0]
-        finally:
-            con.close()
-
-
-def _price_for(source: str, model: str | None) -> _Price | None:
-    if not model:
-        return None
-    from genai_prices import Usage, calc_price
-
-    try:
-        found = calc_price(Usage(input_tokens=1, output_tokens=1), model_ref=model, provider_id=PROVIDERS.get(source))
-    except LookupError:
-        return None
-    mp = found.model_price
-    return _Price({k: getattr(mp, k, None) for k in ("input_mtok", "cache_read_mtok", "cache_write_mtok", "output_mtok")})
-
-
-_STEPS = pa.list_(pa.struct([("start", pa.int64()), ("price", pa.float64())]))
-_COMPONENTS = ("input", "cache_read", "cache_write", "output")
-
-
-def _register_prices(con: duckdb.DuckDBPyConnection, known: dict[tuple[str, str], dict[str, list]]) -> None:
-    """The relation ``prices(source, model, input, cache_read, cache_write, output)``: each
-    component's price steps, for the models that have prices."""
-    con.register("prices", pa.table({
-        "source": pa.array([k[0] for k in known], pa.string()),
-        "model": pa.array([k[1] for k in known], pa.string()),
-        **{c: pa.array([s[c] for s in known.values()], _STEPS) for c in _COMPONENTS},
-    }))
-    con.execute("CREATE OR REPLACE TEMP MACRO step_price(steps, x) AS"
-                " coalesce(list_filter(steps, lambda t: t.start < x)[-1].price, 0)")
-
-
-def _cached_prices(con: duckdb.DuckDBPyConnection, models: list[tuple[str, str]], writable: bool) -> None:
-    """Register ``prices`` for these models: from the index's model_prices cache for this
-    price-data version; genai-prices is loaded only for a model not in it (and the answer is
-    kept when the connection may write)."""
-    version = price_data_version()
-    cache = has_table(con, "model_prices")
-    cached: dict[tuple[str, str], dict | None] = {}
-    if cache:
-        for source, model, priced, *steps in con.execute(
-            'SELECT source, model, priced, "input", cache_read, cache_write, "output" FROM model_prices WHERE price_data_version = ?',
-            [version],
-        ).fetchall():
-            cached[(source, model)] = dict(zip(_COMPONENTS, steps)) if priced else None
-    missing = [m for m in models if m not in cached and m[1]]
-    found = {m: _price_for(*m) for m in missing}
-    if writable and missing and cache:
-        for (source, model), price in found.items():
-            steps = price.steps() if price else dict.fromkeys(_COMPONENTS)
-            con.execute("INSERT OR REPLACE INTO model_prices VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [source, model, version, price is not None, *(steps[c] for c in _COMPONENTS)])
-    _register_prices(con, {m: s for m, s in cached.items() if s is not None} | {m: p.steps() for m, p in found.items() if p is not None})
-
+# the token columns of a call, as every relation of calls carries them
+CALL_TOKENS = ("input_tokens", "cache_read_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens", "output_tokens")
 
 # every counted call (one row per model response that used tokens), in the connection's TimeZone
 _CALLS = """
 SELECT coalesce(m.usage_at, m."timestamp") AS used_at, CAST(used_at AS DATE) AS day, m.source, m.model,
+       coalesce(m.model_provider, '') AS model_provider, coalesce(m.model_assumed, false) AS model_assumed,
        coalesce(s.project, '') AS project, coalesce(s.project_key, '') AS project_key, m.session_id,
        coalesce(m.input_tokens, 0) AS input_tokens, coalesce(m.cache_read_tokens, 0) AS cache_read_tokens,
-       coalesce(m.cache_creation_tokens, 0) AS cache_creation_tokens, coalesce(m.output_tokens, 0) AS output_tokens,
-       m.reasoning_tokens
+       -- a write indexed before writes were split by lifetime counts as 5-minute
+       coalesce(m.cache_creation_5m_tokens, m.cache_creation_tokens, 0) AS cache_creation_5m_tokens,
+       coalesce(m.cache_creation_1h_tokens, 0) AS cache_creation_1h_tokens,
+       coalesce(m.output_tokens, 0) AS output_tokens, m.reasoning_tokens
 FROM messages m JOIN sessions s ON s.id = m.session_id
 WHERE m.api_call AND NOT m.inherited AND used_at IS NOT NULL
   AND (? IS NULL OR list_contains(?::VARCHAR[], m.source))
   AND (?::VARCHAR IS NULL OR s.project = ? OR s.project_key = ?)
 """
 
-# each call priced by its model's steps; NULL for a model genai-prices cannot price
-_COSTED = """
-SELECT c.*, CASE WHEN p.source IS NOT NULL THEN (
-           c.input_tokens * step_price(p.input, r.request_input)
-         + c.cache_read_tokens * step_price(p.cache_read, r.request_input)
-         + c.cache_creation_tokens * step_price(p.cache_write, r.request_input)
-         + c.output_tokens * step_price(p.output, r.request_input)) / 1000000 END AS cost_usd
-FROM calls c
-CROSS JOIN LATERAL (SELECT c.input_tokens + c.cache_read_tokens + c.cache_creation_tokens AS request_input) r
-LEFT JOIN prices p ON p.source = c.source AND p.model = c.model
-"""
-
 # what a group of priced calls adds up to: the rollups and the 5-hour blocks (blocks.py) alike
 USAGE_MEASURES = """
     count(*) AS api_call_count,
     sum(input_tokens)::BIGINT AS input_tokens, sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
-    sum(cache_creation_tokens)::BIGINT AS cache_creation_tokens, sum(output_tokens)::BIGINT AS output_tokens,
+    sum(cache_creation_5m_tokens + cache_creation_1h_tokens)::BIGINT AS cache_creation_tokens,
+    sum(cache_creation_5m_tokens)::BIGINT AS cache_creation_5m_tokens,
+    sum(cache_creation_1h_tokens)::BIGINT AS cache_creation_1h_tokens, sum(output_tokens)::BIGINT AS output_tokens,
     -- NULL for a source that does not report reasoning (Claude)
     CASE WHEN bool_and(reasoning_tokens IS NULL) THEN NULL ELSE sum(reasoning_tokens)::BIGINT END AS reasoning_tokens,
-    sum(input_tokens + cache_read_tokens + cache_creation_tokens + output_tokens)::BIGINT AS total_tokens,
-    -- NULL when any call of the group is unpriced: never a partial sum shown as the cost
-    CASE WHEN bool_or(cost_usd IS NULL) THEN NULL ELSE sum(cost_usd) END AS cost_usd"""
+    sum(input_tokens + cache_read_tokens + cache_creation_5m_tokens + cache_creation_1h_tokens + output_tokens)::BIGINT AS total_tokens,
+    -- NULL when any call of the group is unpriced: never a partial sum shown as the cost; the
+    -- group's tokens are then counted as unpriced beside it
+    CASE WHEN bool_or(cost_usd IS NULL) THEN NULL ELSE sum(cost_usd) END AS cost_usd,
+    CASE WHEN bool_or(cost_usd IS NULL) THEN sum(input_tokens + cache_read_tokens + cache_creation_5m_tokens
+                                                 + cache_creation_1h_tokens + output_tokens) ELSE 0 END::BIGINT AS unpriced_tokens,
+    bool_or(model_assumed) AS model_assumed,
+    string_agg(DISTINCT price_model, ',' ORDER BY price_model) AS price_model,
+    string_agg(DISTINCT price_provider, ',' ORDER BY price_provider) AS price_provider"""
 
 _KEYS = {"daily": ("day", "day"), "monthly": ("month", "strftime(day, '%Y-%m')"), "session": ("session_id", "session_id")}
 
@@ -222,24 +92,18 @@ def prepare_calls(con: duckdb.DuckDBPyConnection, timezone: str, sources: list[s
     ``project`` keeps the calls of sessions whose project name or key is that."""
     con.execute(f"SET TimeZone = '{checked_timezone(timezone)}'")
     con.execute(f"CREATE OR REPLACE TEMP TABLE calls AS {_CALLS}", [sources, sources, project, project, project])
-    _cost_calls(con, writable)
+    pricing.price_calls(con, writable)
 
 
-def _cost_calls(con: duckdb.DuckDBPyConnection, writable: bool) -> None:
-    """Temp table ``costed``: the connection's ``calls``, each priced."""
-    _cached_prices(con, [tuple(r) for r in con.execute("SELECT DISTINCT source, model FROM calls").fetchall()], writable)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE costed AS {_COSTED}")
-
-
-def price_calls(con: duckdb.DuckDBPyConnection, period: str, timezone: str, extra_keys: tuple[str, ...] = ()) -> list[dict]:
+def rollup_calls(con: duckdb.DuckDBPyConnection, period: str, timezone: str, extra_keys: tuple[str, ...] = ()) -> list[dict]:
     """Price the calls of the connection's temp table ``calls`` (the columns _CALLS gives,
     plus ``extra_keys``) and roll them up by period, as ``rollup`` does for the index."""
-    _cost_calls(con, writable=False)
+    pricing.price_calls(con)
     return dict_rows(con.execute(_rollup_sql(period, extra_keys=extra_keys), _params(timezone, None, None)))
 
 
 def _params(timezone: str, since: date | None, until: date | None) -> list:
-    return [timezone, price_data_version(), since, since, until, until]
+    return [timezone, pricing.price_data_version(), since, since, until, until]
 
 
 def dict_rows(cursor) -> list[dict]:
@@ -268,7 +132,40 @@ def format_cost(cost_usd: float | None) -> str:
 
 
 def unpriced_models(rows: list[dict]) -> list[str]:
-    return sorted({f"{r['source']}:{r['model'] or '(unknown model)'}" for r in rows if r["cost_usd"] is None})
+    return sorted(unpriced_tokens_by_model(rows))
+
+
+def unpriced_tokens_by_model(rows: list[dict]) -> dict[str, int]:
+    """``source:model`` -> tokens without a price, over rows whose cost is NULL."""
+    out: dict[str, int] = {}
+    for r in rows:
+        if r["cost_usd"] is None:
+            key = f"{r['source']}:{r['model'] or '(unknown model)'}"
+            out[key] = out.get(key, 0) + r["total_tokens"]
+    return dict(sorted(out.items()))
+
+
+def totals(rows: list[dict]) -> dict:
+    """What rows add up to: every token; the estimated cost of the priced rows, with the
+    tokens that have no price beside it (by source:model), so that a sum of the priced part
+    is never shown as the whole."""
+    unpriced = unpriced_tokens_by_model(rows)
+    return {
+        "total_tokens": sum(r["total_tokens"] for r in rows),
+        "priced_cost_usd": sum(r["cost_usd"] for r in rows if r["cost_usd"] is not None),
+        "unpriced_tokens": sum(unpriced.values()),
+        "unpriced_tokens_by_model": unpriced,
+    }
+
+
+def totals_line(rows: list[dict]) -> str:
+    """The totals as one line of text (the CLI's last line, the Dagster metadata)."""
+    t = totals(rows)
+    line = f"total: {t['total_tokens']:,} tokens, {t['priced_cost_usd']:.2f} USD estimated"
+    if t["unpriced_tokens"]:
+        by_model = ", ".join(f"{m} {n:,}" for m, n in t["unpriced_tokens_by_model"].items())
+        line += f" for the priced part; {t['unpriced_tokens']:,} tokens have no price ({by_model})"
+    return line
 
 
 def write_daily_usage(db_path: Path, timezone: str) -> list[dict]:
@@ -348,7 +245,11 @@ def plot_png(daily: list[dict], title: str, size: tuple[float, float] = (11, 4.8
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     ax.legend(handles, [h.get_label() for h in handles], loc="upper left", fontsize=8)
     ax.set_title(f"{title} ({daily[0]['timezone'] if daily else ''})")
-    fig.tight_layout()
+    unpriced = totals(daily)["unpriced_tokens_by_model"]
+    if unpriced:  # the cost line is the priced part only: say what it leaves out
+        left_out = ", ".join(f"{m} ({n:,} tokens)" for m, n in unpriced.items())
+        fig.text(0.01, 0.01, f"cost leaves out models with no price: {left_out}"[:160], fontsize=7, color="#a02020")
+    fig.tight_layout(rect=(0, 0.04 if unpriced else 0, 1, 1))
     out = io.BytesIO()
     fig.savefig(out, format="png")
     plt.close(fig)

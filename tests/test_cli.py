@@ -149,5 +149,5 @@ def test_an_index_path_with_glob_characters_works(tmp_path):
     proc = run_cli("index", "--db", str(db), "--claude-dir", str(FIXTURES / "claude"), "--sources", "claude", "--json")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
-    # fixtures/claude: 12 files, one session each (subagent and resumed files included)
-    assert summary["success"] and summary["sources"]["claude"]["sessions"] == 12
+    # fixtures/claude: 14 files, one session each (subagent and resumed files included)
+    assert summary["success"] and summary["sources"]["claude"]["sessions"] == 14

@@ -27,6 +27,11 @@ CASES = {
     "forked.jsonl": ({"user": 3, "assistant": 3, "tool_use": 1, "tool_result": 1}, 1, 1, 2, 0, 0, (2000, 10000, 0, 120, 30, 12120)),
     # re-emitted and null token_count events add nothing; a resumed process restarts the total
     "repeated_token_counts.jsonl": ({"user": 3, "assistant": 3}, 3, 0, 3, 0, 0, (1600, 100, 0, 110, 0, 1810)),
+    # Codex 0.34.0: tokens but no model anywhere; totals (12000, 4000, 200, 128) then
+    # (24500, 15800, 260, 128): calls (12000-4000, 4000, 200) and (12500-11800, 11800, 60)
+    "no_model.jsonl": ({"user": 1, "tool_use": 1, "tool_result": 1, "assistant": 1}, 1, 1, 2, 0, 0, (8700, 15800, 0, 260, 128, 24760)),
+    # a model served through another provider (ollama launch codex)
+    "other_provider.jsonl": ({"user": 1, "assistant": 1}, 1, 0, 1, 0, 0, (10000, 30000, 0, 1500, 0, 41500)),
 }
 
 
@@ -75,3 +80,48 @@ def test_compacted_replacement_history_is_not_re_emitted():
     r = parse_file(Source.CODEX, str(FIXTURES / "codex" / "compacted.jsonl"))
     texts = [m.text for m in r.sessions[0].messages if m.role in ("user", "assistant")]
     assert texts == ["Summarise the repo", "It is a CLI.", "Now list its commands", "index, usage, metrics."]
+
+
+def test_a_rollout_that_never_names_its_model_ran_on_its_releases_default():
+    # 0.34.0 wrote token counts before it wrote turn_context: the default then was gpt-5
+    r = parse_file(Source.CODEX, str(FIXTURES / "codex" / "no_model.jsonl"))
+    calls = [m for m in r.sessions[0].messages if m.api_call]
+    assert [(m.model, m.model_assumed, m.model_provider) for m in calls] == [("gpt-5", True, None)] * 2
+    a = summarize(r)[r.sessions[0].id]
+    assert (a["primary_model"], a["model_assumed"]) == ("gpt-5", True)
+
+
+@pytest.mark.parametrize("version,day,model", [
+    ("0.34.0", "2025-09-12", "gpt-5"),
+    ("0.45.1", "2025-10-10", "gpt-5-codex"),
+    ("0.60.0", "2025-11-25", "gpt-5.1-codex"),
+    ("0.65.0", "2025-12-05", "gpt-5.1-codex-max"),
+    ("0.98.0", "2026-03-01", "gpt-5.2-codex"),
+    # a source build says 0.0.0: its day decides
+    ("0.0.0", "2025-09-10", "gpt-5"),
+    ("0.0.0", "2025-10-01", "gpt-5-codex"),
+    (None, "2026-01-01", "gpt-5.2-codex"),
+])
+def test_the_default_model_by_release_or_day(version, day, model):
+    from datetime import datetime, timezone
+
+    from claude_view_pipeline.parsers.codex_models import default_model
+
+    assert default_model(version, datetime.fromisoformat(day).replace(tzinfo=timezone.utc)) == model
+
+
+def test_a_call_before_the_first_turn_context_ran_on_the_model_named_next(tmp_path):
+    lines = (FIXTURES / "codex" / "minimal.jsonl").read_text().splitlines()
+    # the token_count moved before the turn_context: its call's model is the one named next
+    token_count = lines.pop()
+    lines.insert(3, token_count.replace("09:00:02.600Z", "09:00:00.900Z"))
+    path = tmp_path / "rollout-2026-01-10T09-00-00-0199a000-0000-7000-8000-000000000001.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    (call,) = [m for m in parse_file(Source.CODEX, str(path)).sessions[0].messages if m.api_call]
+    assert (call.model, call.model_assumed, call.model_provider) == ("gpt-5-codex", True, "openai")
+
+
+def test_the_provider_a_session_records_is_kept_on_its_calls():
+    r = parse_file(Source.CODEX, str(FIXTURES / "codex" / "other_provider.jsonl"))
+    (call,) = [m for m in r.sessions[0].messages if m.api_call]
+    assert (call.model, call.model_provider, call.model_assumed) == ("kimi-k2.5:cloud", "ollama-launch", False)

@@ -117,4 +117,4 @@ def test_blocking_check_fails_the_run_and_shows_failing_rows(tmp_path):
     assert "claude:5c1b0d2e-0001-4a5b-9c6d-7e8f90a1b2c3" in failed[0].metadata["failing_rows_sample"].value
     # where Dagster users look: the run's event log
     (line,) = [m for m in logged if m.startswith("check ")]
-    assert line.startswith("check sessions_tokens_consistent failed on 1 of 12 rows: ")
+    assert line.startswith("check sessions_tokens_consistent failed on 1 of 14 rows: ")

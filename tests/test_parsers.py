@@ -64,6 +64,36 @@ def test_claude_rules(tmp_path):
     assert response.text == "Looking." and response.output_tokens == 42  # merged, max usage
 
 
+def _writes(total, five_min=None, one_hour=None, **usage) -> dict:
+    u = {"input_tokens": 2, "cache_read_input_tokens": 10, "cache_creation_input_tokens": total, "output_tokens": 1, **usage}
+    if five_min is not None:
+        u["cache_creation"] = {"ephemeral_5m_input_tokens": five_min, "ephemeral_1h_input_tokens": one_hour}
+    return u
+
+
+def test_claude_keeps_cache_writes_apart_by_lifetime(tmp_path):
+    text = {"type": "text", "text": "ok"}
+    path = write_jsonl(tmp_path / "s-1.jsonl", [
+        cl("user", 1, message={"role": "user", "content": "go"}),
+        # streamed over two lines with the split repeated; the second holds the final output
+        asst(2, "msg_1", "req_1", "claude-opus-4-5", text, _writes(700, 100, 600)),
+        asst(3, "msg_1", "req_1", "claude-opus-4-5", text, _writes(700, 100, 600, output_tokens=90)),
+        # a release that reports no split: every write is a 5-minute write
+        asst(4, "msg_2", "req_2", "claude-opus-4-5", text, _writes(250)),
+        # the total and the split disagree: the larger total stands, the rest of it beyond the
+        # 1-hour writes is 5-minute writes (40 + 10 < 80: 70 + 10)
+        asst(5, "msg_3", "req_3", "claude-opus-4-5", text, _writes(80, 40, 10)),
+        # only the split (no total): their sum
+        asst(6, "msg_4", "req_4", "claude-opus-4-5", text, {"input_tokens": 1, "output_tokens": 1,
+                                                             "cache_creation": {"ephemeral_5m_input_tokens": 3, "ephemeral_1h_input_tokens": 4}}),
+    ])
+    s = parse_file(Source.CLAUDE, str(path)).sessions[0]
+    calls = [(m.cache_creation_5m_tokens, m.cache_creation_1h_tokens, m.cache_creation_tokens, m.output_tokens) for m in s.messages if m.api_call]
+    assert calls == [(100, 600, 700, 90), (250, 0, 250, 1), (70, 10, 80, 1), (3, 4, 7, 1)]
+    a = summarize(parse_file(Source.CLAUDE, str(path)))["claude:s-1"]
+    assert (a["cache_creation_5m_tokens"], a["cache_creation_1h_tokens"], a["cache_creation_tokens"]) == (423, 614, 1037)
+
+
 def cx(kind: str, sec: int, payload: dict) -> dict:
     return {"timestamp": ts(sec), "type": kind, "payload": payload}
 

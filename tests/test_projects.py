@@ -16,6 +16,8 @@ import json
 import shutil
 
 import duckdb
+
+from claude_view_pipeline.store.migrate import available_migrations
 import pytest
 
 from claude_view_pipeline.store import migrate
@@ -135,7 +137,7 @@ def test_migration_recomputes_projects_of_an_existing_index(tmp_path):
         con.execute("INSERT INTO sessions (id, source, source_session_id, cwd, project, parent_session_id, relation) "
                     "VALUES (?, 'claude', ?, ?, ?, ?, ?)", [f"claude:{sid}", sid, cwd, project, parent, relation])
     report = migrate(con)
-    assert report.applied == [9, 10] and report.backup is not None  # backed up first
+    assert report.applied == [v for v, _, _ in available_migrations() if v >= 9] and report.backup is not None  # backed up first
     assert con.execute("SELECT id, project, project_key FROM sessions ORDER BY id").fetchall() == [
         ("claude:agent-x", "webapp", "c:/users/me/documents/webapp"),
         ("claude:p1", "webapp", "c:/users/me/documents/webapp"),

@@ -26,21 +26,6 @@ from claude_view_pipeline import usage
 TOKENS = ("input_tokens", "cache_read_tokens", "cache_creation_tokens", "output_tokens")
 
 
-@pytest.mark.parametrize("source,model,tokens", [
-    ("claude", "claude-sonnet-4-5-20250929", (120, 30_000, 2_000, 900)),
-    ("claude", "claude-sonnet-4-5-20250929", (5_000, 250_000, 10_000, 4_000)),  # above the 200K tier
-    ("claude", "claude-opus-4-1-20250805", (10, 0, 16_000, 5)),
-    ("codex", "gpt-5-codex", (8_000, 24_000, 0, 1_500)),
-])
-def test_per_call_cost_matches_genai_prices(source, model, tokens):
-    inp, cache_read, cache_write, out = tokens
-    # genai-prices counts input including cache reads and writes
-    expected = calc_price(Usage(input_tokens=inp + cache_read + cache_write, cache_read_tokens=cache_read,
-                                cache_write_tokens=cache_write, output_tokens=out), model_ref=model, provider_id=usage.PROVIDERS[source])
-    got = usage._price_for(source, model).cost(inp, cache_read, cache_write, out)
-    assert Decimal(str(got)).quantize(Decimal("1e-9")) == expected.total_price.quantize(Decimal("1e-9"))
-
-
 def index(tmp_path, claude_dir, codex_dir):
     db = tmp_path / "i.duckdb"
     proc = run_cli("index", "--db", str(db), "--claude-dir", str(claude_dir), "--codex-dir", str(codex_dir))
@@ -61,12 +46,53 @@ def test_days_are_cut_in_the_chosen_timezone_and_unpriced_is_null(tmp_path):
     assert [str(r["day"]) for r in utc] == ["2026-01-10"] and [str(r["day"]) for r in tokyo] == ["2026-01-11"]
     assert utc[0]["cost_usd"] is None and usage.unpriced_models(utc) == ["codex:acme-model-1"]
     proc = run_cli("usage", "daily", "--db", str(db), "--timezone", "UTC")
-    assert proc.returncode == 0 and "unpriced (cost not estimated): codex:acme-model-1" in proc.stdout
+    # the total says what has no price, never a priced part shown as the whole
+    assert proc.returncode == 0 and proc.stdout.splitlines()[-1] == (
+        "total: 2,030 tokens, 0.00 USD estimated for the priced part; 2,030 tokens have no price (codex:acme-model-1 2,030)")
     assert run_cli("usage", "daily", "--db", str(db), "--timezone", "Mars/Olympus").returncode == 2
     by_session = run_cli("usage", "session", "--db", str(db), "--timezone", "UTC", "--no-refresh")
     assert by_session.returncode == 0
     # the whole canonical id, not its first 12 characters
     assert by_session.stdout.splitlines()[2].startswith("codex:0199a000-0000-7000-8000-000000000001 codex ")
+
+
+def test_one_hour_cache_writes_are_priced_at_their_own_rate(tmp_path):
+    # fixtures/claude/cache_lifetimes, the shape Claude Code 2.1 writes: a main session whose
+    # writes live an hour, and a subagent whose writes live 5 minutes. Per million tokens,
+    # claude-sonnet-4-5: input $3, cache read $0.30, 5-minute write $3.75, 1-hour write $6,
+    # output $15; claude-haiku-4-5: $1, $0.10, $1.25, $2, $5. Per call, in millionths of a USD:
+    #   main  msg_01A 3*3 + 12000*6 + 310*15 = 76659 (one response over two lines, max output)
+    #         msg_01B 1*3 + 12000*0.3 + 800*6 + 95*15 = 9828
+    #         msg_01C 1*3 + 12800*0.3 + 150*6 + 60*15 = 5643      -> 0.092130
+    #   agent msg_01D 4*1 + 5000*1.25 + 120*5 = 6854
+    #         msg_01E 2*1 + 5000*0.1 + 300*1.25 + 80*5 = 1277      -> 0.008131
+    # (every write priced as 5-minute, as before, gave 0.0629925 for the main session: 32% low)
+    db = index(tmp_path, FIXTURES / "claude" / "cache_lifetimes", tmp_path / "none")
+    rows = {r["session_id"]: r for r in json.loads(run_cli("usage", "session", "--db", str(db), "--json", "--no-refresh").stdout)}
+    main, agent = rows["claude:c1a5e0de-7d2f-4b6a-9e01-5a3f0c9b1d01"], rows["claude:agent-a1b2c3d"]
+    assert (main["cache_creation_5m_tokens"], main["cache_creation_1h_tokens"], main["cache_creation_tokens"]) == (0, 12950, 12950)
+    assert (main["input_tokens"], main["cache_read_tokens"], main["output_tokens"], main["total_tokens"]) == (5, 24800, 465, 38220)
+    assert (agent["cache_creation_5m_tokens"], agent["cache_creation_1h_tokens"], agent["total_tokens"]) == (5300, 0, 10506)
+    assert round(main["cost_usd"], 9) == 0.09213 and round(agent["cost_usd"], 9) == 0.008131
+    assert (main["price_provider"], main["price_model"], agent["price_model"]) == ("anthropic", "claude-sonnet-4-5", "claude-haiku-4-5")
+
+
+def test_every_codex_call_is_priced_by_its_provider_or_its_assumed_model(tmp_path):
+    codex = tmp_path / "codex" / "2026" / "03" / "02"
+    codex.mkdir(parents=True)
+    for name in ("no_model.jsonl", "other_provider.jsonl"):
+        shutil.copy(FIXTURES / "codex" / name, codex / f"rollout-2026-03-02T08-00-00-{name}")
+    db = index(tmp_path, tmp_path / "none", tmp_path / "codex")
+    rows = {r["session_id"]: r for r in json.loads(run_cli("usage", "session", "--db", str(db), "--json", "--no-refresh").stdout)}
+    # 0.34.0 named no model: assumed gpt-5 ($1.25 input, $0.125 cache read, $10 output per
+    # million): 8000*1.25 + 4000*0.125 + 200*10 = 12500, 700*1.25 + 11800*0.125 + 60*10 = 2950
+    old = rows["codex:0199b111-0000-7000-8000-000000000034"]
+    assert (old["model"], old["model_assumed"], old["price_model"], round(old["cost_usd"], 9)) == ("gpt-5", True, "gpt-5", 0.01545)
+    # kimi-k2.5:cloud through ollama-launch, a provider genai-prices does not know: priced as
+    # moonshotai's kimi-k2.5 ($0.60, $0.10, $3): 10000*0.6 + 30000*0.1 + 1500*3 = 13500
+    kimi = rows["codex:019c2222-0000-7000-8000-00000000aa11"]
+    assert (kimi["model"], kimi["model_assumed"], kimi["price_provider"], kimi["price_model"]) == ("kimi-k2.5:cloud", False, "moonshotai", "kimi-k2.5")
+    assert round(kimi["cost_usd"], 9) == 0.0135 and kimi["unpriced_tokens"] == 0
 
 
 @pytest.fixture(scope="module")
@@ -76,12 +102,13 @@ def corpus(tmp_path_factory):
     return out
 
 
-def test_asset_writes_daily_usage_and_a_chart(tmp_path, corpus):
+def test_asset_writes_daily_usage_and_a_chart(tmp_path, corpus, monkeypatch):
+    # one timezone setting for the command line and the assets
+    monkeypatch.setenv("CLAUDE_VIEW_TIMEZONE", "Europe/Berlin")
     index_settings = IndexSettings(db_path=str(tmp_path / "i.duckdb"), claude_dir=str(corpus / "claude/projects"), codex_dir=str(corpus / "codex/sessions"))
     assert dg.materialize(index_assets, resources={"index": index_settings},
                           tags={"dagster/asset_partition_range_start": "claude", "dagster/asset_partition_range_end": "codex"}).success
-    result = dg.materialize([daily_usage], resources={"index": index_settings},
-                            run_config={"ops": {"daily_usage": {"config": {"timezone": "Europe/Berlin"}}}})
+    result = dg.materialize([daily_usage], resources={"index": index_settings})
     assert result.success
     (mat,) = result.asset_materializations_for_node("daily_usage")
     assert mat.metadata["timezone"].value == "Europe/Berlin" and mat.metadata["unpriced_models"].value == "none"
@@ -102,6 +129,16 @@ def test_asset_writes_daily_usage_and_a_chart(tmp_path, corpus):
     assert inline.startswith(prefix) and inline.endswith(")")
     png = base64.b64decode(inline[len(prefix):-1])
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(inline) < 60_000
+    # the command line rebuilds the same table, in the same zone
+    from claude_view_pipeline.indexing import refresh_daily_usage
+
+    con = duckdb.connect(index_settings.db_path, read_only=True)
+    by_asset = con.execute("SELECT * FROM daily_usage ORDER BY ALL").fetchall()
+    con.close()
+    assert refresh_daily_usage(tmp_path / "i.duckdb") == table_rows
+    con = duckdb.connect(index_settings.db_path, read_only=True)
+    assert con.execute("SELECT * FROM daily_usage ORDER BY ALL").fetchall() == by_asset
+    con.close()
 
 
 def ccusage_daily(ccusage, corpus, timezone):

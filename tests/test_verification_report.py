@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import dagster as dg
 import duckdb
+
+from claude_view_pipeline.store.migrate import available_migrations
 import pytest
 from helpers import run_cli
 
@@ -137,7 +139,7 @@ def test_migration_dates_existing_snapshots_by_the_last_report(tmp_path):
                 "('r2', TIMESTAMPTZ '2026-11-24 23:30:00+00', 'claude', 'sessions', 3)")
     con.execute("INSERT INTO verification_kind_snapshot VALUES ('claude', 'user', 4), ('claude', 'assistant', 4)")
     report = migrate(con)
-    assert report.applied == [7, 8, 9, 10] and report.backup is not None
+    assert report.applied == [v for v, _, _ in available_migrations() if v >= 7] and report.backup is not None
     assert con.execute("SELECT DISTINCT taken_on FROM verification_kind_snapshot").fetchall() == [(date(2026, 11, 24),)]
     con.close()
     # the next day's report compares with it

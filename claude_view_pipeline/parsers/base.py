@@ -44,10 +44,15 @@ class Message:
     api_call: bool = False  # this message is one model response (an API call)
     usage_at: datetime | None = None  # when the call's usage was reported (rollups group by it)
     model: str | None = None
+    # the provider the agent recorded for the call (Codex model_provider), as written
+    model_provider: str | None = None
+    model_assumed: bool = False  # the log never named the model: its agent's default then
     # usage of that call; None where the message is not a call or the log has no usage
     input_tokens: int | None = None
     cache_read_tokens: int | None = None
-    cache_creation_tokens: int | None = None
+    cache_creation_tokens: int | None = None  # = the 5-minute and 1-hour writes below
+    cache_creation_5m_tokens: int | None = None
+    cache_creation_1h_tokens: int | None = None
     output_tokens: int | None = None
     reasoning_tokens: int | None = None
 

@@ -87,25 +87,39 @@ class _Response:
         self.block_ids: set[str] = set()
 
 
+def _cache_writes(usage: dict) -> tuple[int, int]:
+    """(5-minute, 1-hour) cache writes of one usage report. ``cache_creation`` splits the
+    writes by lifetime (billed at 1.25x and 2x the input price); a report without the split
+    is all 5-minute writes, and where the two disagree the larger total stands, its
+    remainder beyond the 1-hour writes being 5-minute ones."""
+    split = usage.get("cache_creation") if isinstance(usage.get("cache_creation"), dict) else {}
+    one_hour = as_int(split.get("ephemeral_1h_input_tokens"))
+    total = max(as_int(usage.get("cache_creation_input_tokens")), as_int(split.get("ephemeral_5m_input_tokens")) + one_hour)
+    return total - one_hour, one_hour
+
+
 def _merge_usage(resp: _Response, usage: object) -> None:
     if not isinstance(usage, dict):
         return
-    cache_creation = usage.get("cache_creation_input_tokens")
-    if cache_creation is None and isinstance(usage.get("cache_creation"), dict):
-        cc = usage["cache_creation"]
-        cache_creation = as_int(cc.get("ephemeral_5m_input_tokens")) + as_int(cc.get("ephemeral_1h_input_tokens"))
+    five_min, one_hour = _cache_writes(usage)
     fields = {
         "input_tokens": as_int(usage.get("input_tokens")),
         "cache_read_tokens": as_int(usage.get("cache_read_input_tokens")),
-        "cache_creation_tokens": as_int(cache_creation),
+        "cache_creation_5m_tokens": five_min,
+        "cache_creation_1h_tokens": one_hour,
         "output_tokens": as_int(usage.get("output_tokens")),
     }
     if resp.usage is None:
         resp.usage = fields
-    else:  # early stream lines may hold partial counts (ccusage #901): take the max
-        for k, v in fields.items():
-            if v > resp.usage[k]:
-                resp.usage[k] = v
+        return
+    # early stream lines may hold partial counts (ccusage #901): take the max of each count;
+    # the cache writes as one pair, from the line that reports more of them
+    writes = ("cache_creation_5m_tokens", "cache_creation_1h_tokens")
+    if five_min + one_hour > resp.usage[writes[0]] + resp.usage[writes[1]]:
+        resp.usage.update(zip(writes, (five_min, one_hour)))
+    for k in ("input_tokens", "cache_read_tokens", "output_tokens"):
+        if fields[k] > resp.usage[k]:
+            resp.usage[k] = fields[k]
 
 
 def session_ids_for(path: Path, seen_ids: list[str]) -> tuple[str, str | None, str | None]:
@@ -290,10 +304,9 @@ def _finish(resp: _Response) -> None:
     m = resp.message
     m.text = "\n".join(resp.texts) if resp.texts else None
     if resp.usage is not None and m.api_call:
-        m.input_tokens = resp.usage["input_tokens"]
-        m.cache_read_tokens = resp.usage["cache_read_tokens"]
-        m.cache_creation_tokens = resp.usage["cache_creation_tokens"]
-        m.output_tokens = resp.usage["output_tokens"]
+        for name, value in resp.usage.items():
+            setattr(m, name, value)
+        m.cache_creation_tokens = m.cache_creation_5m_tokens + m.cache_creation_1h_tokens
 
 
 def _set_origins(messages: list[Message], line_sids: list[str | None], source_session_id: str, relation: str | None) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import orjson
 
 from ..sources import Source, canonical_id
+from .codex_models import default_model
 from .base import (
     BOM,
     REJECT_EMPTY,
@@ -125,6 +126,10 @@ class _State:
         self.meta: dict | None = None
         self.meta_id: str | None = None
         self.model: str | None = None
+        # the first model the file names: a call reported before it ran on it (a rollout
+        # that never names one ran on its release's default)
+        self.first_model: str | None = None
+        self.model_provider: str | None = None  # session_meta.model_provider, as written
         self.first_turn_cwd: str | None = None
         self.prev_total: dict[str, int] | None = None
         self.pending_output: Message | None = None  # latest model output not yet given usage
@@ -168,7 +173,8 @@ def _record_usage(st: _State, delta: dict[str, int], ts, line_no: int, key: str)
     target.model = st.model
     target.input_tokens = delta["input_tokens"] - cached
     target.cache_read_tokens = cached
-    target.cache_creation_tokens = 0
+    target.cache_creation_tokens = target.cache_creation_5m_tokens = target.cache_creation_1h_tokens = 0
+    target.model_provider = st.model_provider
     target.output_tokens = delta["output_tokens"]
     target.reasoning_tokens = delta["reasoning_output_tokens"]
 
@@ -338,6 +344,8 @@ def _session_meta(st: _State, meta: dict, ts: datetime | None) -> None:
         st.meta_ts = ts
         if isinstance(meta.get("id"), str) and meta["id"]:
             st.meta_id = meta["id"]
+        if isinstance(meta.get("model_provider"), str) and meta["model_provider"]:
+            st.model_provider = meta["model_provider"]
         st.is_child = _lineage(meta)[0] is not None
         return
     other = meta.get("id")
@@ -366,12 +374,15 @@ def _envelope(line: dict) -> tuple[str | None, dict | None]:
     return "response_item", line  # legacy bare ResponseItem
 
 
-def _has_user_message_events(path: str) -> bool:
-    """Whether the file holds a user_message event anywhere (then the response_item copies of
-    prompts are mirrors). A byte search; only lines that mention the name are decoded."""
+def _prescan(path: str) -> tuple[bool, str | None]:
+    """What streaming must know before the first message leaves: whether the file holds a
+    user_message event anywhere (then the response_item copies of prompts are mirrors), and
+    the first model it names. A byte search; only lines that mention either are decoded."""
+    has_user_messages, first_model = False, None
     with open_regular(path) as fh:
         for raw in fh:
-            if b"user_message" not in raw:
+            wanted = (not has_user_messages and b"user_message" in raw) or (first_model is None and b"turn_context" in raw)
+            if not wanted:
                 continue
             try:
                 line = orjson.loads(raw.removeprefix(BOM))
@@ -380,8 +391,23 @@ def _has_user_message_events(path: str) -> bool:
             if isinstance(line, dict) and sniff_line(line) is Source.CODEX:
                 ltype, payload = _envelope(line)
                 if ltype == "event_msg" and payload.get("type") == "user_message":
-                    return True
-    return False
+                    has_user_messages = True
+                elif ltype == "turn_context" and first_model is None and isinstance(payload.get("model"), str) and payload["model"]:
+                    first_model = payload["model"]
+            if has_user_messages and first_model is not None:
+                break
+    return has_user_messages, first_model
+
+
+def _settle_models(st: _State, messages: list[Message]) -> None:
+    """A call reported before the file named a model ran on the first model it names; in a
+    rollout that never names one (Codex 0.34), on its release's default. Either is assumed."""
+    for m in messages:
+        if m.api_call and m.model is None:
+            meta = st.meta or {}
+            version = meta.get("cli_version") if isinstance(meta.get("cli_version"), str) else None
+            m.model = st.first_model or default_model(version, m.usage_at or st.meta_ts)
+            m.model_assumed = True
 
 
 FLUSH_EVERY = 5000  # messages held before a batch goes to the sink
@@ -394,6 +420,7 @@ def _flush(st: _State, sink: MessageSink, session_id: str, mirrors_dropped: bool
     if st.pending_output is not None and not everything:
         cut = next((i for i in range(len(st.messages) - 1, -1, -1) if st.messages[i] is st.pending_output), cut)
     batch, st.messages = st.messages[:cut], st.messages[cut:]
+    _settle_models(st, batch)
     if mirrors_dropped and st.item_prompts:
         drop = {id(m) for m in st.item_prompts}
         batch = [m for m in batch if id(m) not in drop]
@@ -412,8 +439,11 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
     st = _State()
     span = TimeSpan()
     compacted_lines = 0
-    # streaming cannot wait for the end of the file to learn whether prompts have mirrors
-    mirrors_dropped = sink is not None and _has_user_message_events(path)
+    # streaming cannot wait for the end of the file to learn whether prompts have mirrors,
+    # or which model a call before the first turn_context ran on
+    mirrors_dropped = False
+    if sink is not None:
+        mirrors_dropped, st.first_model = _prescan(path)
 
     for line_no, line in iter_json_lines(path, result):
         looks_like = sniff_line(line)
@@ -450,6 +480,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
         elif ltype == "turn_context":
             if isinstance(payload.get("model"), str) and payload["model"]:
                 st.model = payload["model"]
+                st.first_model = st.first_model or st.model
             if st.first_turn_cwd is None and isinstance(payload.get("cwd"), str):
                 st.first_turn_cwd = payload["cwd"]
         elif ltype == "response_item":
@@ -483,6 +514,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
 
     meta = st.meta or {}
     source_session_id = st.meta_id or _id_from_filename(path)
+    _settle_models(st, st.messages)
     if sink is not None:
         _flush(st, sink, canonical_id(SOURCE, source_session_id), mirrors_dropped, everything=True)
     parent, relation = _lineage(meta)

@@ -337,7 +337,8 @@ def _attribute_copies(con: duckdb.DuckDBPyConnection, src: str, run_id: str) -> 
     con.execute(
         """
         UPDATE messages SET inherited = true, input_tokens = NULL, cache_read_tokens = NULL,
-               cache_creation_tokens = NULL, output_tokens = NULL, reasoning_tokens = NULL
+               cache_creation_tokens = NULL, cache_creation_5m_tokens = NULL, cache_creation_1h_tokens = NULL,
+               output_tokens = NULL, reasoning_tokens = NULL
         FROM owners o
         WHERE messages.source = $src AND messages.dedup_key = o.dedup_key
           AND messages.session_id <> o.owner AND NOT messages.inherited

@@ -25,8 +25,11 @@ counts AS (
            coalesce(sum(input_tokens) FILTER (WHERE api_call), 0) AS input_tokens,
            coalesce(sum(cache_read_tokens) FILTER (WHERE api_call), 0) AS cache_read_tokens,
            coalesce(sum(cache_creation_tokens) FILTER (WHERE api_call), 0) AS cache_creation_tokens,
+           coalesce(sum(cache_creation_5m_tokens) FILTER (WHERE api_call), 0) AS cache_creation_5m_tokens,
+           coalesce(sum(cache_creation_1h_tokens) FILTER (WHERE api_call), 0) AS cache_creation_1h_tokens,
            coalesce(sum(output_tokens) FILTER (WHERE api_call), 0) AS output_tokens,
            coalesce(sum(reasoning_tokens) FILTER (WHERE api_call), 0) AS reasoning_sum,
+           coalesce(bool_or(model_assumed) FILTER (WHERE api_call), false) AS model_assumed,
            -- Claude: compact_boundary lines; Codex: `compacted` lines, else context_compacted events
            count(*) FILTER (WHERE kind = 'compact_boundary')
              + coalesce(nullif(count(*) FILTER (WHERE kind = 'compacted'), 0),
@@ -49,12 +52,15 @@ SELECT e.session_id,
        coalesce(c.input_tokens, 0)::BIGINT AS input_tokens,
        coalesce(c.cache_read_tokens, 0)::BIGINT AS cache_read_tokens,
        coalesce(c.cache_creation_tokens, 0)::BIGINT AS cache_creation_tokens,
+       coalesce(c.cache_creation_5m_tokens, 0)::BIGINT AS cache_creation_5m_tokens,
+       coalesce(c.cache_creation_1h_tokens, 0)::BIGINT AS cache_creation_1h_tokens,
        coalesce(c.output_tokens, 0)::BIGINT AS output_tokens,
        -- only Codex reports reasoning tokens; NULL for a source that does not
        CASE WHEN e.source = 'codex' THEN coalesce(c.reasoning_sum, 0) END::BIGINT AS reasoning_tokens,
        (coalesce(c.input_tokens, 0) + coalesce(c.cache_read_tokens, 0)
         + coalesce(c.cache_creation_tokens, 0) + coalesce(c.output_tokens, 0))::BIGINT AS total_tokens,
        m.primary_model,
+       coalesce(c.model_assumed, false) AS model_assumed,
        coalesce(m.models, []::VARCHAR[]) AS models,
        coalesce(c.compaction_count, 0)::INTEGER AS compaction_count,
        coalesce(c.microcompaction_count, 0)::INTEGER AS microcompaction_count,
