@@ -6,7 +6,8 @@ machine; these assets record and roll up what arrived (claude_view_pipeline.team
 import dagster as dg
 
 from claude_view_pipeline import team
-from claude_view_pipeline.config import sensor_interval
+from claude_view_pipeline.output import safe
+from claude_view_pipeline.config import sensor_interval, usage_timezone
 from claude_view_pipeline.sources import SOURCE_NAMES
 
 from .usage import REFRESH_AFTER_INDEX
@@ -52,12 +53,12 @@ def team_sessions(context: dg.AssetExecutionContext, store: TeamStore) -> dg.Mat
     automation_condition=REFRESH_AFTER_INDEX,
     description=(
         "Tokens and estimated cost per day x host x source x model x project for the whole team (a "
-        "session pushed by two machines counts once, for the first), written to the Iceberg table "
+        "session pushed by several machines counts once, by its most complete copy), written to the Iceberg table "
         "claude_view.team_daily_usage."
     ),
 )
 def team_daily_usage(store: TeamStore) -> dg.MaterializeResult:
-    rows = team.write_team_daily_usage(store.env())
+    rows = team.write_team_daily_usage(store.env(), usage_timezone())
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(rows),
         "hosts": len({r["host"] for r in rows}),
@@ -65,7 +66,7 @@ def team_daily_usage(store: TeamStore) -> dg.MaterializeResult:
     })
 
 
-team_job = dg.define_asset_job("record_team_push", selection=dg.AssetSelection.assets(team_sessions), partitions_def=team_partitions)
+team_job = dg.define_asset_job("record_team_push", selection=dg.AssetSelection.assets(team_sessions))
 
 
 @dg.sensor(job=team_job, minimum_interval_seconds=sensor_interval(), default_status=dg.DefaultSensorStatus.RUNNING,
@@ -75,10 +76,16 @@ def team_push_sensor(context: dg.SensorEvaluationContext, store: TeamStore):
         pushes = team.latest_pushes(store.env())
     except Exception as exc:  # noqa: BLE001 - the store is not reachable yet: say so, look again
         return dg.SkipReason(f"the team store cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    # a host name no partition can carry (pushed by a release that did not check names) is
+    # passed over and said, never the reason no push of anyone is recorded
+    unusable = sorted({host for host, _ in pushes if not team.HOST_NAME.match(host)})
+    for host in unusable:
+        context.log.warning(f"the team store holds pushes of the host {safe(host, 80)!r}, which cannot name a partition; they are not recorded")
+    pushes = {key: push for key, push in pushes.items() if key[0] not in unusable}
     known = set(context.instance.get_dynamic_partitions(host_partitions.name))
     new_hosts = sorted({host for host, _ in pushes} - known)
     requests = [
-        dg.RunRequest(run_key=f"{host}-{source}-{push.snapshot_id}",
+        dg.RunRequest(run_key=f"{host}-{source}-{push.push_id}",
                       partition_key=dg.MultiPartitionKey({"host": host, "source": source}))
         for (host, source), push in sorted(pushes.items())
     ]

@@ -256,7 +256,7 @@ def cmd_team(args: argparse.Namespace) -> int:
     env = team.TeamEnv.from_env()
     # what the command was given is checked before the store is touched (exit status 2)
     if args.team_command == "push":
-        args.host = team.check_host(args.host or socket.gethostname())
+        args.host = team.check_host(socket.gethostname() if args.host is None else args.host)
     if getattr(args, "timezone", None):
         checked_timezone(args.timezone)
     try:

@@ -51,6 +51,9 @@ def _as_server_user(argv: list[str]) -> list[str]:
         pwd.getpwnam("postgres")
     except KeyError:
         raise ServiceError("PostgreSQL does not run as root and there is no 'postgres' user to run it as") from None
+    if not shutil.which("runuser"):
+        raise ServiceError("PostgreSQL does not run as root, and runuser (util-linux), which starts it as the 'postgres' "
+                           "user, is not on PATH; install util-linux or run this as another user")
     return ["runuser", "-u", "postgres", "--", *argv]
 
 
@@ -81,7 +84,7 @@ def up(base: Path) -> dict[str, str]:
     os.chmod(team_data, 0o700)
     if os.geteuid() == 0:
         shutil.chown(pg, "postgres", "postgres")
-        if subprocess.run(["runuser", "-u", "postgres", "--", "test", "-w", str(pg)]).returncode:
+        if subprocess.run(_as_server_user(["test", "-w", str(pg)])).returncode:
             raise ServiceError(f"the postgres user cannot reach {pg}; set CLAUDE_VIEW_SERVICES_DIR to a directory it can")
     if not (data / "PG_VERSION").exists():
         _run([_pg_bin("initdb"), "-D", str(data), "-U", ROLE, "-A", "trust", "--no-sync", "-E", "UTF8"], "initdb")
@@ -126,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
             print("stopped" if down(base) else "not running", file=sys.stderr)
     except ServiceError as exc:
         print(f"services: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the services directory cannot be made or used (a file in its way, no permission)
+        where = exc.filename or base
+        print(f"services: cannot use {where}: {exc.strerror or exc}; set CLAUDE_VIEW_SERVICES_DIR to a directory you can write",
+              file=sys.stderr)
         return 1
     return 0
 

@@ -41,3 +41,22 @@ def store():
     yield dict(re.findall(r"export (\w+)=(\S+)", up.stdout))
     subprocess.run([str(REPO / "pipeline"), "services", "down"], env=env, capture_output=True)
     shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def fresh_store(store, tmp_path):
+    """A team store of its own: a new catalog database in the test PostgreSQL, a new data
+    directory (the session's store is shared by the tests that need no empty one)."""
+    import uuid
+
+    import sqlalchemy
+
+    server, _ = store["CLAUDE_VIEW_TEAM_CATALOG"].rsplit("/", 1)
+    name = f"team_{uuid.uuid4().hex[:12]}"
+    engine = sqlalchemy.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as con:
+        con.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    data = tmp_path / "team-data"
+    data.mkdir()
+    return {**store, "CLAUDE_VIEW_TEAM_CATALOG": f"{server}/{name}", "CLAUDE_VIEW_TEAM_DATA": str(data)}

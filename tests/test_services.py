@@ -60,3 +60,30 @@ def test_up_prints_the_environment_and_down_stops_the_server(base):
     assert (down.returncode, down.stderr.strip()) == (0, "stopped")
     assert psql(port, "SELECT 1").returncode != 0  # nothing listens there now
     assert services(base, "down").stderr.strip() == "not running"
+
+
+def test_a_services_directory_that_is_a_file_is_one_line(tmp_path):
+    in_the_way = tmp_path / "services"
+    in_the_way.write_text("not a directory")
+    proc = services(str(in_the_way), "up")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"services: cannot use {in_the_way}") and line.endswith("set CLAUDE_VIEW_SERVICES_DIR to a directory you can write")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runuser is needed only under root")
+def test_without_runuser_under_root_it_is_one_line(base, tmp_path):
+    # a PATH with everything but runuser
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for d in os.environ["PATH"].split(os.pathsep):
+        for p in glob.glob(os.path.join(d, "*")):
+            name = os.path.basename(p)
+            if name != "runuser" and not (bin_dir / name).exists() and os.access(p, os.X_OK):
+                (bin_dir / name).symlink_to(p)
+    env = {**os.environ, "CLAUDE_VIEW_SERVICES_DIR": base, "PATH": str(bin_dir)}
+    proc = subprocess.run([str(REPO / ".venv/bin/python"), "-m", "claude_view_pipeline.services", "up"], capture_output=True,
+                          text=True, env=env, cwd=REPO, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("services: PostgreSQL does not run as root, and runuser (util-linux)")

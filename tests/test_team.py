@@ -1,8 +1,9 @@
 """The team store against a real PostgreSQL (./pipeline services up) and real pushes:
 three hosts (own HOME, own corpus, own local index, own process) push at the same moment,
-one session file being on two of them; a push killed at any moment leaves the previous push
-whole; pushing again changes nothing; an analyst's lines from docs/team.md read the same
-numbers."""
+one session file being on two of them; a push killed at each of its named moments leaves the
+previous push whole; a session on two hosts counts once by its most complete copy; four
+machines set up a new store at once; pushing again changes nothing; an analyst's lines and the
+housekeeping lines from docs/team.md work as shown."""
 
 import json
 import os
@@ -100,10 +101,15 @@ def test_three_hosts_push_at_once_and_a_shared_session_counts_once(store, tmp_pa
     assert polars_totals.sort("host").rows() == sorted(by_host.items())
 
 
-def test_a_push_killed_at_any_moment_leaves_the_previous_push_whole(store, tmp_path):
+PUSH_PAUSE_POINTS = ("team_store_open", "before_team_commit", "after_team_commit")
+
+
+def test_a_push_killed_at_any_moment_leaves_the_previous_push_whole(fresh_store, tmp_path):
+    from claude_view_pipeline import team
+
     home = tmp_path / "host"
     generate(home / "corpus", claude_sessions=5, codex_sessions=0, seed=400)
-    env = host_env(store, home)
+    env = host_env(fresh_store, home)
     assert cli(env, "team", "push", "--host", "killed").wait(timeout=300) == 0
     before = local_totals(home)["claude"]
     generate(tmp_path / "more", claude_sessions=3, codex_sessions=0, seed=401)  # three more sessions arrive
@@ -111,20 +117,130 @@ def test_a_push_killed_at_any_moment_leaves_the_previous_push_whole(store, tmp_p
     assert cli(env, "index").wait(timeout=300) == 0  # the local index has them; the store not yet
     after = local_totals(home)["claude"]
     assert after[0] == before[0] + 3
+    store = team.TeamEnv(fresh_store["CLAUDE_VIEW_TEAM_CATALOG"], "file://" + fresh_store["CLAUDE_VIEW_TEAM_DATA"])
 
     def stored():
-        out = json.loads(cli(env, "team", "status", "--json").communicate(timeout=120)[0])
-        return next(((r["sessions"], r["total_tokens"]) for r in out if r["host"] == "killed" and r["source"] == "claude"), None)
+        return team.partition_totals(store, "killed", "claude")
 
-    # killed at moments from start-up to the commit; once one lands, the later ones change nothing
-    for delay in (0.5, 0.8, 1.1, 1.4, 1.7, 2.0, 2.3, 2.6):
-        proc = cli(env, "team", "push", "--host", "killed", "--no-refresh", start_new_session=True)
-        time.sleep(delay)
+    def logged():
+        push = team.latest_pushes(store)[("killed", "claude")]
+        return push.sessions, push.total_tokens
+
+    # stopped at each named moment of a push and killed there: the store holds the previous
+    # push or the new one, whole; a push killed between its commit and its log entry leaves
+    # the log behind, and the next push writes the entry
+    for point in PUSH_PAUSE_POINTS:
+        marker = tmp_path / f"paused-{point}"
+        proc = cli({**env, "CLAUDE_VIEW_PAUSE_AT": point, "CLAUDE_VIEW_PAUSE_FILE": str(marker)},
+                   "team", "push", "--host", "killed", "--no-refresh", start_new_session=True)
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, f"never reached {point}"
+            time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-        assert stored() in (before, after)  # the previous push or the new one, whole
+        if point == "after_team_commit":
+            assert (stored(), logged()) == (after, before)
+        else:
+            assert stored() == before and logged() == before
     assert cli(env, "team", "push", "--host", "killed", "--no-refresh").wait(timeout=300) == 0
-    assert stored() == after
+    assert stored() == after and logged() == after
+
+
+def test_a_session_on_two_hosts_counts_once_by_its_most_complete_copy(fresh_store, tmp_path):
+    from claude_view_pipeline import team
+
+    complete, early = tmp_path / "complete", tmp_path / "early"
+    generate(complete / "corpus", claude_sessions=3, codex_sessions=0, seed=410)
+    # the early machine synced one session while it was being written: its first half only
+    whole = sorted((complete / "corpus/claude/projects").rglob("*.jsonl"))[0]
+    half = early / "corpus/claude/projects" / whole.relative_to(complete / "corpus/claude/projects")
+    half.parent.mkdir(parents=True)
+    lines = whole.read_bytes().splitlines(keepends=True)
+    half.write_bytes(b"".join(lines[: len(lines) // 2]))
+    # the half copy is pushed first, the complete one later (a Claude-only team: no reasoning tokens)
+    for host, home in (("early", early), ("complete", complete)):
+        proc = cli(host_env(fresh_store, home), "team", "push", "--host", host)
+        assert proc.wait(timeout=300) == 0, proc.communicate()
+    whole_total = local_totals(complete)["claude"][1]
+    half_total = local_totals(early)["claude"][1]
+    assert 0 < half_total < sum(t for t in [whole_total])  # a half copy holds less
+    daily = json.loads(cli(host_env(fresh_store, tmp_path), "team", "usage", "daily", "--json", "--timezone", "UTC").communicate(timeout=120)[0])
+    assert sum(r["total_tokens"] for r in daily) == whole_total  # every session whole, once
+    assert {r["host"] for r in daily} == {"complete"}
+    # the team's daily table, written with its own schema (a column of nulls has a type)
+    store = team.TeamEnv(fresh_store["CLAUDE_VIEW_TEAM_CATALOG"], "file://" + fresh_store["CLAUDE_VIEW_TEAM_DATA"])
+    rows = team.write_team_daily_usage(store, "UTC")
+    assert sum(r["total_tokens"] for r in rows) == whole_total and {r["reasoning_tokens"] for r in rows} == {None}
+    table = team.catalog(store).load_table(team.DAILY_TABLE).scan().to_arrow()
+    assert table.schema.field("reasoning_tokens").type == "int64" and table.num_rows == len(rows)
+
+
+def test_four_machines_set_up_a_new_store_at_once(fresh_store, tmp_path):
+    from claude_view_pipeline import team
+
+    homes = []
+    for i in range(4):
+        home = tmp_path / f"m{i}"
+        generate(home / "corpus", claude_sessions=2, codex_sessions=1, seed=420 + i)
+        assert cli(host_env(fresh_store, home), "index").wait(timeout=300) == 0
+        homes.append(home)
+    pushes = [cli(host_env(fresh_store, h), "team", "push", "--host", f"m{i}", "--no-refresh") for i, h in enumerate(homes)]
+    outs = [p.communicate(timeout=300) for p in pushes]
+    assert [p.returncode for p in pushes] == [0] * 4, [o[1][-1500:] for o in outs]
+    store = team.TeamEnv(fresh_store["CLAUDE_VIEW_TEAM_CATALOG"], "file://" + fresh_store["CLAUDE_VIEW_TEAM_DATA"])
+    table = team.team_table(store)
+    assert [f.name for f in table.spec().fields] == ["host", "source"]  # partitioned from its first commit
+    held = {(h, s): team.partition_totals(store, h, s) for h in (f"m{i}" for i in range(4)) for s in ("claude", "codex")}
+    assert held == {(f"m{i}", s): local_totals(home)[s] for i, home in enumerate(homes) for s in ("claude", "codex")}
+    assert {k: (p.sessions, p.total_tokens) for k, p in team.latest_pushes(store).items()} == held
+
+
+@pytest.mark.parametrize("host", ["a|b", "x" * 300, "line\nbreak", "", "-leading", "with space", "tab\there",
+                                  "\x1b]52;c;aGk=\x07"])  # an OSC 52 clipboard write
+def test_a_host_name_that_cannot_name_a_partition_is_refused_before_any_work(tmp_path, host):
+    # an unreachable store: the refusal comes before the store (and the index) is touched
+    env = environ_without_settings({"HOME": str(tmp_path), "CLAUDE_VIEW_TEAM_CATALOG": "postgresql+psycopg2://nobody@127.0.0.1:9/none",
+                                    "CLAUDE_VIEW_TEAM_DATA": str(tmp_path / "data"), "CLAUDE_VIEW_DB": str(tmp_path / "i.duckdb")})
+    out, err = cli(env, "team", "push", f"--host={host}").communicate(timeout=120)
+    (line,) = err.strip().splitlines()
+    assert line.startswith("claude-view-pipeline: error: the host name ") and "cannot name a machine in the team store" in line
+    assert not any(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f for c in err.rstrip("\n"))  # shown escaped, and cut
+    assert not (tmp_path / "i.duckdb").exists() and not (tmp_path / "data").exists()
+
+
+def test_the_checks_stay_green_when_snapshots_are_expired_as_the_docs_say(fresh_store, tmp_path, monkeypatch):
+    import dagster as dg
+
+    from assets.team import TeamStore, team_partitions, team_sessions
+    from checks.team_checks import team_checks
+
+    home = tmp_path / "h"
+    generate(home / "corpus", claude_sessions=3, codex_sessions=0, seed=430)
+    env = host_env(fresh_store, home)
+    assert cli(env, "team", "push", "--host", "tidy").wait(timeout=300) == 0
+    generate(tmp_path / "more", claude_sessions=1, codex_sessions=0, seed=431)
+    shutil.copytree(tmp_path / "more/claude/projects", home / "corpus/claude/projects", dirs_exist_ok=True)
+    assert cli(env, "team", "push", "--host", "tidy").wait(timeout=300) == 0  # a second snapshot
+    for k, v in fresh_store.items():
+        monkeypatch.setenv(k, v)
+
+    def checks_pass() -> bool:
+        with dg.DagsterInstance.ephemeral() as instance:
+            instance.add_dynamic_partitions("team_hosts", ["tidy"])
+            result = dg.materialize([team_sessions, *team_checks], resources={"store": TeamStore()}, instance=instance,
+                                    partition_key=dg.MultiPartitionKey({"host": "tidy", "source": "claude"}), raise_on_error=False)
+            return result.success and all(e.passed for e in result.get_asset_check_evaluations())
+
+    assert checks_pass()
+    snippet = (REPO / "docs/team.md").read_text().split("## Housekeeping", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    exec(snippet, {})
+    from claude_view_pipeline import team
+
+    store = team.TeamEnv(fresh_store["CLAUDE_VIEW_TEAM_CATALOG"], "file://" + fresh_store["CLAUDE_VIEW_TEAM_DATA"])
+    assert len(team.team_table(store).metadata.snapshots) == 1  # expired down to the current one
+    assert checks_pass()
 
 
 def test_an_unreachable_store_is_one_line_naming_it(tmp_path):
@@ -137,3 +253,31 @@ def test_an_unreachable_store_is_one_line_naming_it(tmp_path):
                          "--debug shows the traceback)")
     unset = cli(environ_without_settings({"HOME": str(tmp_path)}), "team", "status")
     assert unset.wait(timeout=60) == 2  # not configured at all: a settings error
+
+
+def test_the_push_sensor_passes_over_a_host_name_no_partition_can_carry(fresh_store, tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+
+    import dagster as dg
+    import pyarrow as pa
+
+    from assets.team import TeamStore, team_push_sensor
+    from claude_view_pipeline import team
+
+    home = tmp_path / "h"
+    generate(home / "corpus", claude_sessions=1, codex_sessions=0, seed=440)
+    assert cli(host_env(fresh_store, home), "team", "push", "--host", "good").wait(timeout=300) == 0
+    store = team.TeamEnv(fresh_store["CLAUDE_VIEW_TEAM_CATALOG"], "file://" + fresh_store["CLAUDE_VIEW_TEAM_DATA"])
+    # a push an older release let through, under a name with the multi-partition delimiter
+    team.pushes_table(store).append(pa.Table.from_pylist(
+        [{"push_id": "p-old", "host": "old|host", "source": "claude", "pushed_at": datetime.now(timezone.utc), "sessions": 1,
+          "total_tokens": 5}],
+        schema=team.PUSHES_SCHEMA))
+    for k, v in fresh_store.items():
+        monkeypatch.setenv(k, v)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = team_push_sensor(dg.build_sensor_context(instance=instance, resources={"store": TeamStore()}))
+    assert isinstance(result, dg.SensorResult), result
+    # both of the good host's partitions (its codex one empty), none of the other's
+    assert [r.partition_key for r in result.run_requests] == ["good|claude", "good|codex"]
+    assert result.dynamic_partitions_requests[0].partition_keys == ["good"]
