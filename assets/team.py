@@ -10,9 +10,17 @@ from claude_view_pipeline.output import safe
 from claude_view_pipeline.config import sensor_interval, usage_timezone
 from claude_view_pipeline.sources import SOURCE_NAMES
 
-from .usage import REFRESH_AFTER_INDEX
-
 TEAM_GROUP = "team"
+
+# Rebuild the team's daily usage after every recorded push, unless a blocking check of the
+# store failed; a (host, source) partition never pushed holds nothing back (the team
+# deployment's own condition: it watches the store, not a local index).
+REFRESH_AFTER_PUSH = (
+    dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+    & dg.AutomationCondition.any_deps_match(~dg.AutomationCondition.missing())
+    & ~dg.AutomationCondition.any_deps_match(
+        dg.AutomationCondition.any_checks_match(dg.AutomationCondition.check_failed(), blocking_only=True))
+).with_label("eager, once any machine pushed and while no blocking check of the store failed")
 host_partitions = dg.DynamicPartitionsDefinition(name="team_hosts")
 team_partitions = dg.MultiPartitionsDefinition({"host": host_partitions, "source": dg.StaticPartitionsDefinition(list(SOURCE_NAMES))})
 
@@ -50,7 +58,7 @@ def team_sessions(context: dg.AssetExecutionContext, store: TeamStore) -> dg.Mat
     deps=[team_sessions],
     group_name=TEAM_GROUP,
     kinds={"iceberg", "duckdb"},
-    automation_condition=REFRESH_AFTER_INDEX,
+    automation_condition=REFRESH_AFTER_PUSH,
     description=(
         "Tokens and estimated cost per day x host x source x model x project for the whole team (a "
         "session pushed by several machines counts once, by its most complete copy), written to the Iceberg table "

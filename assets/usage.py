@@ -6,21 +6,28 @@ import dagster as dg
 from claude_view_pipeline import usage
 from claude_view_pipeline.config import usage_timezone
 
-from .index import WRITER_POOL, column_schema
+from .index import SESSION_INDEX, WRITER_POOL, column_schema
 from .resources import IndexSettings
 
 
-# Refresh whenever the index changed. Plain eager() also waits until every dependency
-# partition exists, so with Codex disabled (its partition never written) it would never fire;
-# instead it waits only until some source has been indexed at all.
+# Refresh whenever the index changed, unless a blocking check of the index failed (a run whose
+# blocking check fails has written the tables before the check ran: their rows are not rolled
+# up until a run passes again). "No dependency with a failed check" rather than "every
+# dependency's checks passed": a dependency partition never written (a disabled source) then
+# does not hold the refresh back. Plain eager() also waits until every dependency partition
+# exists; instead this waits only until some source has been indexed at all.
+INDEX_CHECKS_PASSED = ~dg.AutomationCondition.any_deps_match(
+    dg.AutomationCondition.any_checks_match(dg.AutomationCondition.check_failed(), blocking_only=True)
+).with_label("no blocking check of the index failed")
 REFRESH_AFTER_INDEX = (
     dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
     & dg.AutomationCondition.any_deps_match(~dg.AutomationCondition.missing())
-).with_label("eager, once any source is indexed")
+    & INDEX_CHECKS_PASSED
+).with_label("eager, once any source is indexed and while no blocking check failed")
 
 
 @dg.asset(
-    deps=["sessions", "messages"],  # the tables it rolls up
+    deps=["sessions", "messages", SESSION_INDEX],  # the tables it rolls up; the checks hang on session_index
     group_name="usage",
     automation_condition=REFRESH_AFTER_INDEX,
     kinds={"duckdb", "python"},
@@ -57,7 +64,7 @@ def daily_usage(index: IndexSettings) -> dg.MaterializeResult:
 
 
 @dg.asset(
-    deps=["sessions", "messages"],
+    deps=["sessions", "messages", SESSION_INDEX],
     group_name="usage",
     automation_condition=REFRESH_AFTER_INDEX,
     kinds={"duckdb", "python"},

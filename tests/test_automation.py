@@ -50,6 +50,39 @@ def test_daily_usage_follows_each_index_change_with_one_source_never_indexed(ind
         assert requested(again) == {"daily_usage"}
 
 
+def test_daily_usage_waits_for_the_blocking_checks_of_the_run_that_wrote_the_index(index):
+    import duckdb
+
+    from checks.index_checks import index_checks
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        assert dg.materialize(index_assets + index_checks, partition_key="claude", resources={"index": index}, instance=instance).success
+        settled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+        assert {"daily_usage"} <= requested(settled)  # checks passed: refresh
+        assert dg.materialize([daily_usage], resources={"index": index}, instance=instance).success
+        settled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
+
+        # a session's totals corrupted: the next run writes the tables, then its blocking check fails
+        con = duckdb.connect(index.db_path)
+        con.execute("UPDATE sessions SET total_tokens = total_tokens + 1 WHERE source = 'claude'")
+        con.close()
+        failed = dg.materialize(index_assets + index_checks, partition_key="claude", resources={"index": index},
+                                instance=instance, raise_on_error=False)
+        assert not failed.success and any(not e.passed for e in failed.get_asset_check_evaluations())
+        after_failure = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
+        assert "daily_usage" not in requested(after_failure)  # no refresh from an index that failed its checks
+
+        # repaired (a full reindex rewrites every row): the checks pass and the refresh follows
+        full = IndexSettings(db_path=index.db_path, claude_dir=index.claude_dir, codex_dir=index.codex_dir)
+        con = duckdb.connect(index.db_path)
+        con.execute("UPDATE indexed_files SET size = -1")
+        con.close()
+        assert dg.materialize(index_assets + index_checks, partition_key="claude", resources={"index": full}, instance=instance).success
+        repaired = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after_failure.cursor)
+        assert "daily_usage" in requested(repaired)
+
+
 def test_verification_report_runs_once_a_day():
     day = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
     with dg.DagsterInstance.ephemeral() as instance:
