@@ -46,13 +46,14 @@ def _iso(t: datetime) -> str:
 
 
 def usage_blocks(db_path: Path, sources: list[str] | None = None, now: datetime | None = None,
-                 active_only: bool = False, recent: bool = False) -> list[dict]:
-    """The blocks (and the gaps between them), oldest first; ``recent``: those that end in
-    the last three days; ``active_only``: the active block(s)."""
+                 active_only: bool = False, recent: bool = False, project: str | None = None) -> list[dict]:
+    """The blocks (and the gaps between them) of the calls of these sources (and of this
+    project's sessions), oldest first; ``recent``: those that end in the last three days;
+    ``active_only``: the active block(s)."""
     now = now or datetime.now(timezone.utc)
     con = connect(db_path, read_only=True)
     try:
-        prepare_calls(con, "UTC", sources)
+        prepare_calls(con, "UTC", sources, project=project)
         spans = _spans(con.execute("SELECT source, used_at FROM costed ORDER BY source, used_at").fetchall())
         if not spans:
             return []

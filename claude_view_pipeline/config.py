@@ -40,6 +40,7 @@ def environ_without_settings(extra: Mapping[str, str] | None = None) -> dict[str
 # with RETRY_DUCKDB_MEMORY (store.db)
 DEFAULT_DUCKDB_MEMORY = "128MB"
 RETRY_DUCKDB_MEMORY = "2GB"
+_MIN_DUCKDB_MEMORY, _MAX_DUCKDB_MEMORY = 32 * 1024**2, 1024 * 1024**4
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
 
 
@@ -52,6 +53,11 @@ def duckdb_memory(env: Mapping[str, str] | None = None) -> tuple[str, bool]:
     m = _SIZE.match(raw)
     if not m or float(m.group(1)) <= 0:
         raise ConfigError(f"CLAUDE_VIEW_DUCKDB_MEMORY={raw!r} is not a size; use a number and a unit, e.g. 512MB or 2GB")
+    unit = m.group(2).upper().replace("I", "")
+    size = float(m.group(1)) * 1024 ** ("KMGT".index(unit[0]) + 1)
+    # DuckDB needs some room to work at all, and refuses a size past what it can count
+    if not _MIN_DUCKDB_MEMORY <= size <= _MAX_DUCKDB_MEMORY:
+        raise ConfigError(f"CLAUDE_VIEW_DUCKDB_MEMORY={raw!r} is out of range; use a size from 32MB to 1024TB")
     return f"{m.group(1)}{m.group(2)}", False
 
 

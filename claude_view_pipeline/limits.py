@@ -8,33 +8,44 @@ from pathlib import Path
 
 from .store import connect
 from .store.migrate import has_table
-from .usage import checked_timezone
+from .config import checked_timezone
 
 
-def _latest_reports(con) -> list[tuple]:
+def _latest_reports(con, relation: str = "rate_limits") -> list[tuple]:
     """Per window, its latest report: (window, used_percent, window_minutes, at, resets_at)."""
     return con.execute(
-        """
-        SELECT "window", used_percent, window_minutes, "at", resets_at FROM rate_limits
+        f"""
+        SELECT "window", used_percent, window_minutes, "at", resets_at FROM {relation}
         QUALIFY row_number() OVER (PARTITION BY "window" ORDER BY "at" DESC, line_no DESC) = 1
         ORDER BY "window"
         """
     ).fetchall()
 
 
-def rate_limit_summary(db_path: Path, tz: str, since: date | None = None, until: date | None = None) -> dict:
+def rate_limit_summary(db_path: Path, tz: str, since: date | None = None, until: date | None = None,
+                       sources: list[str] | None = None, project: str | None = None) -> dict:
     """``windows``: per window, the latest report (used percent, length, reset time);
-    ``days``: per day (cut in ``tz``, from ``since`` to ``until``) and window, the peak used percent."""
+    ``days``: per day (cut in ``tz``, from ``since`` to ``until``) and window, the peak used
+    percent; of the reports of these sources' sessions (and of this project's)."""
     con = connect(db_path, read_only=True)
     try:
         if not has_table(con, "rate_limits"):
             return {"windows": [], "days": []}
         con.execute(f"SET TimeZone = '{checked_timezone(tz)}'")
-        latest = _latest_reports(con)
+        con.execute(
+            """
+            CREATE TEMP TABLE reports AS
+            SELECT r.* FROM rate_limits r LEFT JOIN sessions s ON s.id = r.session_id
+            WHERE ($sources::VARCHAR[] IS NULL OR list_contains($sources::VARCHAR[], r.source))
+              AND ($project::VARCHAR IS NULL OR s.project = $project OR s.project_key = $project)
+            """,
+            {"sources": sources, "project": project},
+        )
+        latest = _latest_reports(con, "reports")
         days = con.execute(
             """
             SELECT CAST("at" AS DATE) AS day, "window", max(used_percent)
-            FROM rate_limits GROUP BY ALL
+            FROM reports GROUP BY ALL
             HAVING ($since::DATE IS NULL OR day >= $since) AND ($until::DATE IS NULL OR day <= $until)
             ORDER BY day, "window"
             """,

@@ -9,7 +9,7 @@ import os
 import sys
 from datetime import datetime, timezone
 
-import orjson
+from .output import json_text, safe
 
 LOGGER_NAME = "claude_view_pipeline"
 FIELDS = ("source", "session_id", "file_path", "parser", "stage", "result")
@@ -27,11 +27,12 @@ class JsonLineFormatter(logging.Formatter):
         detail = getattr(record, "detail", None)
         if detail:
             event["detail"] = detail
-        return orjson.dumps(event).decode()
+        return json_text(event, indent=False)
 
 
 def describe(record: logging.LogRecord) -> str:
-    """One event with its particulars on one line (stderr, and a Dagster run's event log)."""
+    """One event with its particulars on one line (stderr, and a Dagster run's event log);
+    what came from a session file (its path, its session id) escaped, never raw."""
     parts = [f"[{getattr(record, 'source', '-')}/{getattr(record, 'stage', '-')}] {record.getMessage()}"]
     for k in ("result", "session_id", "file_path"):
         v = getattr(record, k, None)
@@ -39,7 +40,7 @@ def describe(record: logging.LogRecord) -> str:
             parts.append(f"{k}={v}")
     if getattr(record, "detail", None):
         parts.append(f"({record.detail})")
-    return " ".join(parts)
+    return safe(" ".join(parts))
 
 
 class HumanFormatter(logging.Formatter):

@@ -164,6 +164,12 @@ def load_prices(con: duckdb.DuckDBPyConnection, models: list[tuple[str, str, str
     register_prices(con, {k: p for k, p in {**cached, **found}.items() if p is not None})
 
 
+def priced_keys(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    """Which (source, provider, model) keys genai-prices has a price for (read-only)."""
+    load_prices(con, keys, writable=False)
+    return {tuple(r) for r in con.execute("SELECT source, provider, model FROM prices").fetchall()}
+
+
 def _quoted(name: str) -> str:
     return f'"{name}"'
 

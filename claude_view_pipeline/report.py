@@ -1,40 +1,10 @@
-"""How a run and the index are shown: the index summary text, and what the index holds per source."""
+"""What the index holds, per source (``status``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from .store import connect
-
-
-def format_summary(summary: dict) -> str:
-    lines = [f"index: {summary['db_path']}"]
-    header = f"  {'source':<8}{'files':>8}{'parsed':>8}{'rejected':>10}{'sessions':>10}{'messages':>10}{'tokens':>16}"
-    lines.append(header)
-    for name, s in summary["sources"].items():
-        rejected = sum(r["files"] for r in s["files_rejected"].values())
-        lines.append(
-            f"  {name:<8}{s['files_scanned']:>8}{s['files_parsed']:>8}{rejected:>10}{s['sessions']:>10}"
-            f"{s['messages']:>10}{s['tokens']['total_tokens']:>16,}"
-        )
-    for name, s in summary["sources"].items():
-        t = s["tokens"]
-        lines.append(
-            f"  {name} tokens: input {t['input_tokens']:,}, cache read {t['cache_read_tokens']:,}, "
-            f"cache creation {t['cache_creation_tokens']:,}, output {t['output_tokens']:,}"
-            + (f" (reasoning {t['reasoning_tokens']:,})" if t["reasoning_tokens"] else "")
-        )
-        if s["files_missing"]:
-            lines.append(f"  {name}: {s['files_missing']} indexed file(s) no longer on disk (rows kept)")
-        if s["lines_malformed"]:
-            lines.append(f"  {name}: {s['lines_malformed']} malformed line(s) skipped")
-        for reason, r in s["files_rejected"].items():
-            lines.append(f"  {name}: {r['files']} file(s) rejected ({reason}), e.g. {r['examples'][0]}")
-    checks = summary.get("checks", {})
-    if checks:
-        failed = sorted(name for name, passed in checks.items() if not passed)
-        lines.append(f"checks: {len(checks) - len(failed)}/{len(checks)} passed" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
-    return "\n".join(lines)
 
 
 def index_status(db_path: Path) -> dict:
@@ -64,6 +34,25 @@ def index_status(db_path: Path) -> dict:
                 " GROUP BY project_key ORDER BY count(*) DESC, min(project), project_key"
             ).fetchall()
         ] if 9 in versions else []  # an index not yet migrated has no project keys
+        out["unpriced_models"] = unpriced_models(con)
         return out
     finally:
         con.close()
+
+
+def unpriced_models(con) -> list[dict]:
+    """The models (with their source and recorded provider) genai-prices has no price for,
+    and their tokens: what every cost leaves out."""
+    from .pricing import priced_keys
+
+    rows = con.execute(
+        """
+        SELECT source, coalesce(model_provider, '') AS provider, model,
+               sum(coalesce(input_tokens, 0) + coalesce(cache_read_tokens, 0) + coalesce(cache_creation_tokens, 0)
+                   + coalesce(output_tokens, 0))::BIGINT AS tokens
+        FROM messages WHERE api_call AND NOT inherited GROUP BY ALL ORDER BY tokens DESC, source, model
+        """
+    ).fetchall()
+    priced = priced_keys(con, [(source, provider, model) for source, provider, model, _ in rows])
+    return [{"source": source, "provider": provider or None, "model": model, "tokens": tokens}
+            for source, provider, model, tokens in rows if (source, provider, model) not in priced]

@@ -51,6 +51,14 @@ def test_a_pause_of_five_hours_is_a_gap_and_the_next_call_begins_a_block(tmp_pat
         ("2026-02-01T14:00:02.000Z", "2026-02-01T16:42:02.000Z", True, 0),  # 5 h after the last call, to the next
         ("2026-02-01T16:00:00.000Z", "2026-02-01T21:00:00.000Z", False, 115),
     ]
-    shown = run_cli("usage", "blocks", "--db", str(db), "--no-refresh").stdout.splitlines()
-    assert shown[2].startswith("claude  2026-02-01 09:00  2026-02-01 14:00       1           115")
-    assert shown[3] == "claude  2026-02-01 14:00  2026-02-01 16:42   (gap)"
+    shown = run_cli("usage", "blocks", "--db", str(db), "--no-refresh", "--timezone", "UTC").stdout.splitlines()
+    assert shown[0] == "5-hour usage blocks (UTC)"
+    assert shown[2].split() == ["claude", "2026-02-01", "09:00", "2026-02-01", "14:00", "1", "115", "0.00", "claude-sonnet-4-5-20250929"]
+    assert shown[3].split() == ["claude", "2026-02-01", "14:00", "2026-02-01", "16:42", "(gap)"]
+    # in another zone the same blocks are shown in its time, and --since/--until cut its days
+    tokyo = run_cli("usage", "blocks", "--db", str(db), "--no-refresh", "--timezone", "Asia/Tokyo").stdout.splitlines()
+    assert tokyo[0] == "5-hour usage blocks (Asia/Tokyo)" and tokyo[2].split()[:5] == ["claude", "2026-02-01", "18:00", "2026-02-01", "23:00"]
+    # the block of 16:00 UTC began on 2 February in Tokyo
+    only_2nd = json.loads(run_cli("usage", "blocks", "--db", str(db), "--no-refresh", "--json", "--timezone", "Asia/Tokyo",
+                                  "--since", "2026-02-02").stdout)
+    assert [(b["start"], b["is_gap"]) for b in only_2nd] == [("2026-02-01T16:00:00.000Z", False)]

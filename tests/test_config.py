@@ -40,7 +40,8 @@ def test_defaults(home):
     ("CLAUDE_VIEW_LOCK_TIMEOUT", "abc"), ("CLAUDE_VIEW_LOCK_TIMEOUT", "-1"), ("CLAUDE_VIEW_LOCK_TIMEOUT", "nan"),
     ("CLAUDE_VIEW_LOCK_TIMEOUT", "inf"), ("CLAUDE_VIEW_WORKERS", "abc"), ("CLAUDE_VIEW_WORKERS", "-2"),
     ("CLAUDE_VIEW_WORKERS", "1.5"), ("CLAUDE_VIEW_SENSOR_INTERVAL", "abc"), ("CLAUDE_VIEW_SENSOR_INTERVAL", "0"),
-    ("CLAUDE_VIEW_DUCKDB_MEMORY", "lots"),
+    ("CLAUDE_VIEW_DUCKDB_MEMORY", "lots"), ("CLAUDE_VIEW_DUCKDB_MEMORY", "99999999TB"), ("CLAUDE_VIEW_DUCKDB_MEMORY", "1KB"),
+    ("CLAUDE_VIEW_TIMEZONE", "Mars/Olympus"), ("CLAUDE_VIEW_RATE_LIMIT_WARN_PERCENT", "101"),
 ])
 def test_a_bad_setting_is_an_error_naming_it_before_any_work(name, raw):
     with pytest.raises(ConfigError, match=f"{name}={raw!r}"):
@@ -65,3 +66,16 @@ def test_the_cli_reports_a_bad_setting_in_one_line_with_exit_2(tmp_path):
     assert not (tmp_path / "i.duckdb").exists()
     proc = run_cli("index", "--db", str(tmp_path))  # a directory where the index file should be
     assert proc.returncode == 2 and f"--db names the directory {tmp_path}" in proc.stderr
+
+
+@pytest.mark.parametrize("command", [["status"], ["usage", "daily", "--no-refresh"], ["report"], ["metrics"], ["migrate"],
+                                     ["backup"], ["team", "status"], ["index"]])
+def test_every_command_refuses_a_bad_setting_before_any_work(tmp_path, command):
+    from helpers import run_cli
+
+    proc = run_cli(*command, env={"CLAUDE_VIEW_DB": str(tmp_path / "i.duckdb"), "CLAUDE_VIEW_DUCKDB_MEMORY": "99999999TB",
+                                  "HOME": str(tmp_path)})
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "claude-view-pipeline: error: CLAUDE_VIEW_DUCKDB_MEMORY='99999999TB' is out of range; use a size from 32MB to 1024TB"]
+    assert not (tmp_path / "i.duckdb").exists()

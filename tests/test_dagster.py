@@ -65,7 +65,8 @@ def test_definitions_shape():
     # session_index writes the four tables; the usage rollup reads two of them
     for table in ("sessions", "messages", "indexed_files", "index_metrics", "rate_limits"):
         assert {k.to_user_string() for k in graph.get(dg.AssetKey(table)).parent_keys} == {"session_index"}
-    assert {k.to_user_string() for k in graph.get(dg.AssetKey("daily_usage")).parent_keys} == {"sessions", "messages"}
+    # ... and follows session_index, whose blocking checks its refresh waits for
+    assert {k.to_user_string() for k in graph.get(dg.AssetKey("daily_usage")).parent_keys} == {"sessions", "messages", "session_index"}
 
 
 def test_table_assets_carry_their_column_schema_from_the_duckdb_schema():

@@ -197,8 +197,9 @@ def test_a_memory_limit_the_user_chose_is_never_raised(tmp_path, monkeypatch):
     from claude_view_pipeline.indexing import run_index
 
     corpus = tmp_path / "corpus"
-    generate(corpus, claude_sessions=20, codex_sessions=0, seed=3)
-    monkeypatch.setenv("CLAUDE_VIEW_DUCKDB_MEMORY", "8MB")
+    # tool outputs of 100 KB: about 28 MB of text, more than the smallest limit one may set
+    generate(corpus, claude_sessions=20, codex_sessions=0, seed=3, pad_bytes=100_000)
+    monkeypatch.setenv("CLAUDE_VIEW_DUCKDB_MEMORY", "32MB")
     run = run_index([Source.CLAUDE], tmp_path / "i.duckdb", {Source.CLAUDE: [corpus / "claude/projects"]})
     assert not run.success and "Out of Memory" in run.error
 
@@ -211,6 +212,10 @@ def test_the_duckdb_memory_setting_is_a_size_or_an_error():
     for bad in ("abc", "0MB", "-1GB", "1GB'; DROP TABLE sessions; --", "12"):
         with pytest.raises(ConfigError, match="is not a size"):
             duckdb_memory({"CLAUDE_VIEW_DUCKDB_MEMORY": bad})
+    for out_of_range in ("8MB", "31MiB", "1025TB", "99999999TB"):
+        with pytest.raises(ConfigError, match="is out of range"):
+            duckdb_memory({"CLAUDE_VIEW_DUCKDB_MEMORY": out_of_range})
+    assert duckdb_memory({"CLAUDE_VIEW_DUCKDB_MEMORY": "32MB"}) == ("32MB", False)
 
 
 def test_a_file_that_could_not_be_read_is_read_again_next_run(tmp_path, monkeypatch):

@@ -1,0 +1,168 @@
+"""Where the tokens and the money go: `usage daily|weekly|monthly|session|blocks|limits`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ..config import WEEKDAYS, checked_timezone, usage_timezone
+from ..output import Col, number, print_json, safe, table
+from ..sources import SOURCE_NAMES, UnknownSourceError, parse_sources
+from .common import date_arg, db_path, existing_db, fail, options, refresh, refuse
+
+PERIOD_KEYS = {"daily": "day", "weekly": "week", "monthly": "month", "session": "session_id"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    us = sub.add_parser("usage", parents=[options(db=True)],
+                        help="tokens and estimated cost per day, week, month or session x source x model x project; 5-hour blocks; Codex's plan windows")
+    us.add_argument("period", choices=(*PERIOD_KEYS, "blocks", "limits"))
+    us.add_argument("--active", action="store_true", help="blocks: only the active block, with its burn rate and projection")
+    us.add_argument("--recent", action="store_true", help="blocks: only those of the last three days")
+    us.add_argument("--week-start", choices=WEEKDAYS, help="weekly: the day weeks begin on (default monday)")
+    us.add_argument("--sources", help=f"comma-separated subset of {','.join(SOURCE_NAMES)} (default: all)")
+    us.add_argument("--since", type=date_arg, help="first day, YYYY-MM-DD (inclusive)")
+    us.add_argument("--until", type=date_arg, help="last day, YYYY-MM-DD (inclusive)")
+    us.add_argument("--project", help="only sessions of this project (its name, as shown, or its key)")
+    us.add_argument("--timezone", help="IANA zone the days are cut in (default: $CLAUDE_VIEW_TIMEZONE, else the machine's)")
+    us.add_argument("--json", action="store_true", help="print JSON rows")
+    us.add_argument("--plot", type=Path, help="also write a PNG chart: daily tokens by source and cost; "
+                    "for limits, the plan windows' daily peaks and the largest Claude block per day")
+    us.add_argument("--no-refresh", action="store_true",
+                    help="answer from the index as it is (default: index new and changed session files first)")
+    us.set_defaults(run=cmd_usage)
+
+
+def cmd_usage(args: argparse.Namespace) -> int:
+    refuse(args, {"active": "usage blocks", "recent": "usage blocks"} if args.period != "blocks" else {})
+    refuse(args, {"week_start": "usage weekly"} if args.period != "weekly" else {})
+    refuse(args, {"plot": "usage daily|weekly|monthly|session|limits"} if args.period == "blocks" else {})
+    try:
+        sources = parse_sources(args.sources)
+    except UnknownSourceError as exc:
+        return fail(str(exc))
+    tz = checked_timezone(args.timezone) if args.timezone else usage_timezone()
+    if args.no_refresh:
+        db = existing_db(args)
+    else:
+        db = db_path(args)
+        failed = refresh(db, sources, debug=getattr(args, "debug", False))
+        if failed is not None:
+            return failed
+    chosen = [s.value for s in sources] if sources else None
+    if args.period == "blocks":
+        return _blocks(db, chosen, tz, args)
+    if args.period == "limits":
+        return _limits(db, chosen, tz, args)
+    return _rollup(db, chosen, tz, args)
+
+
+def _rollup(db: Path, sources: list[str] | None, tz: str, args: argparse.Namespace) -> int:
+    from .. import usage
+
+    rows = usage.rollup(db, args.period, tz, sources, args.since, args.until, args.project, args.week_start or "monday")
+    if args.plot:
+        daily = rows if args.period == "daily" else usage.rollup(db, "daily", tz, sources, args.since, args.until, args.project)
+        usage.plot(daily, args.plot)
+    if args.json:
+        print_json(rows)
+        return 0
+    key = PERIOD_KEYS[args.period]
+    print(f"{args.period} usage in {tz} ({rows[0]['price_data_version'] if rows else usage.price_data_version()})")
+    table([
+        Col(key, lambda r: r[key]),
+        Col("source", lambda r: r["source"]),
+        Col("model", lambda r: _model(r), width=32),
+        Col("project", lambda r: r["project"], width=24),
+        Col("sess", lambda r: r["sessions"], right=True),
+        Col("calls", lambda r: r["api_call_count"], right=True),
+        Col("input", lambda r: number(r["input_tokens"]), right=True),
+        Col("cache rd", lambda r: number(r["cache_read_tokens"]), right=True),
+        Col("cache wr", lambda r: number(r["cache_creation_tokens"]), right=True),
+        Col("output", lambda r: number(r["output_tokens"]), right=True),
+        Col("total", lambda r: number(r["total_tokens"]), right=True),
+        Col("cost USD", lambda r: usage.format_cost(r["cost_usd"]), right=True),
+    ], rows)
+    print(safe(usage.totals_line(rows)))
+    if any(r["model_assumed"] for r in rows):
+        print("(assumed): the log never named the model; it is the one the agent's release used by default")
+    if args.plot:
+        print(f"chart: {safe(args.plot)}")
+    return 0
+
+
+def _model(row: dict) -> str:
+    """A row's model as tables show it: '(unknown model)' when none was named and none could
+    be assumed, '(assumed)' after one the log never named."""
+    name = row["model"] or "(unknown model)"
+    return f"{name} (assumed)" if row.get("model_assumed") else name
+
+
+def _in_zone(iso: str, tz: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
+
+
+def _blocks(db: Path, sources: list[str] | None, tz: str, args: argparse.Namespace) -> int:
+    from ..blocks import usage_blocks
+    from ..usage import format_cost
+
+    blocks = usage_blocks(db, sources, active_only=args.active, recent=args.recent, project=args.project)
+    # --since/--until: the days the blocks began on, in the chosen zone
+    blocks = [b for b in blocks if (args.since is None or _in_zone(b["start"], tz).date() >= args.since)
+              and (args.until is None or _in_zone(b["start"], tz).date() <= args.until)]
+    if args.json:
+        print_json(blocks)
+        return 0
+    print(f"5-hour usage blocks ({tz})")
+
+    def when(iso: str) -> str:
+        return _in_zone(iso, tz).strftime("%Y-%m-%d %H:%M")
+
+    table([
+        Col("source", lambda b: b["source"]),
+        Col("start", lambda b: when(b["start"])),
+        Col("end", lambda b: when(b["end"])),
+        Col("calls", lambda b: "(gap)" if b["is_gap"] else b["api_call_count"], right=True),
+        Col("total tokens", lambda b: "" if b["is_gap"] else number(b["total_tokens"]), right=True),
+        Col("cost USD", lambda b: "" if b["is_gap"] else format_cost(b["cost_usd"]), right=True),
+        Col("models", lambda b: ", ".join(b["models"]) + ("  ACTIVE" if b["is_active"] else ""), width=60),
+    ], blocks)
+    for b in blocks:
+        if b["burn_rate"]:
+            rate, proj = b["burn_rate"], b["projection"]
+            per_hour = "" if rate["cost_usd_per_hour"] is None else f", {rate['cost_usd_per_hour']:.2f} USD"
+            print(f"{b['source']} active block: burn rate {rate['tokens_per_hour']:,.0f} tokens{per_hour} per hour; at that rate "
+                  f"{proj['total_tokens']:,} tokens by the block's end, in {proj['remaining_minutes']} min")
+    return 0
+
+
+def _limits(db: Path, sources: list[str] | None, tz: str, args: argparse.Namespace) -> int:
+    from ..limits import rate_limit_summary
+
+    summary = rate_limit_summary(db, tz, args.since, args.until, sources=sources, project=args.project)
+    if args.plot:
+        from ..blocks import usage_blocks
+        from ..limits import plot_windows
+
+        plot_windows(summary["days"], usage_blocks(db, ["claude"], project=args.project), args.plot)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    if not summary["windows"]:
+        print("no rate-limit reports in the index for this choice (Codex writes them with each call)")
+        return 0
+    print("Codex plan windows, latest report")
+    for w in summary["windows"]:
+        length = f"{w['window_minutes']} min" if w["window_minutes"] else "length not reported"
+        resets = f", resets {w['resets_at']}" if w["resets_at"] else ""
+        print(f"  {w['window']:<9} {w['used_percent']:>5.1f}% used ({length}{resets}; reported {w['reported_at']})")
+    print(f"peak used percent per day ({tz})")
+    peaks: dict = {}
+    for d in summary["days"]:
+        peaks.setdefault(d["day"], {})[d["window"]] = d["peak_used_percent"]
+    for day, by_window in peaks.items():
+        print(f"  {day}  " + "  ".join(f"{w} {p:5.1f}%" for w, p in sorted(by_window.items())))
+    return 0
