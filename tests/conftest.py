@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from claude_view_pipeline.config import SETTING_PREFIXES
+from helpers import shared_corpus  # noqa: F401 - a fixture for every test module
 
 
 @pytest.fixture
@@ -30,14 +31,14 @@ def store():
     import subprocess
     import tempfile
 
-    from helpers import REPO
+    from helpers import REPO, missing
 
     base = tempfile.mkdtemp(prefix="cvp-team-", dir="/tmp")
     os.chmod(base, 0o755)
     env = {**os.environ, "CLAUDE_VIEW_SERVICES_DIR": base}
     up = subprocess.run([str(REPO / "pipeline"), "services", "up"], capture_output=True, text=True, env=env)
     if up.returncode:
-        pytest.skip(f"no local PostgreSQL: {up.stderr.strip()}")
+        missing("PostgreSQL", f".ci/run installs Debian's postgresql ({up.stderr.strip()})")
     yield dict(re.findall(r"export (\w+)=(\S+)", up.stdout))
     subprocess.run([str(REPO / "pipeline"), "services", "down"], env=env, capture_output=True)
     shutil.rmtree(base, ignore_errors=True)

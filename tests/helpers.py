@@ -38,4 +38,24 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> sub
     )
 
 
-requires_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not found at {CORPUS}")
+# CI installs every real component the tests use (.ci/run): there, one that is missing is a
+# failure, never a skip that leaves the run green
+ON_CI = os.environ.get("CI", "").strip().lower() in ("true", "1")
+
+
+def missing(component: str, how: str) -> None:
+    """A real component a test needs is not here: fail under CI=true, skip elsewhere."""
+    if ON_CI:
+        pytest.fail(f"{component} is missing on CI; {how}", pytrace=False)
+    pytest.skip(f"{component} is not here ({how})")
+
+
+@pytest.fixture
+def shared_corpus() -> Path:
+    if not CORPUS.is_dir():
+        missing(f"the shared corpus ({CORPUS})", "CI checks it out beside the repository; set CLAUDE_VIEW_SHARED elsewhere")
+    return CORPUS
+
+
+# a test that reads the shared corpus of real session files
+requires_corpus = pytest.mark.usefixtures("shared_corpus")

@@ -4,6 +4,8 @@ are not judged here (budgets live in the benchmark's own output, not in timed te
 import json
 
 from benchmarks import bench
+from helpers import ON_CI
+
 
 # the 10x growth run is part of the full benchmark only
 FULL_ONLY = {"growth_time_factor", "growth_noop_factor"}
@@ -14,6 +16,8 @@ def test_small_benchmark_runs_and_reports_every_budget(tmp_path, store, monkeypa
     for name, value in store.items():  # a team store, so the team push is measured too
         monkeypatch.setenv(name, value)
     ccusage = bench.find_ccusage(None)
+    # elsewhere the benchmark runs without it; on CI, whose .ci/run installs it, it must be there
+    assert ccusage or not ON_CI, "ccusage is missing on CI; .ci/run installs ccusage@20.0.24 into .tools/ccusage"
     result = bench.run(small=True, ccusage=ccusage, keep=tmp_path / "work")
     assert set(result["budgets"]) == set(bench.BUDGETS)
     measured = set(bench.BUDGETS) - FULL_ONLY - (set() if ccusage else CCUSAGE_RATIOS)

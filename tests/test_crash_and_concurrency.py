@@ -176,3 +176,31 @@ def test_ctrl_c_stops_the_whole_run_promptly_workers_included(tmp_path_factory, 
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM sessions").fetchall() == [(450,)]
     con.close()
+
+
+def test_ctrl_c_during_the_write_rolls_it_back(tmp_path, corpus, clean):
+    """SIGINT while the index write's transaction is open (stopped at before_commit, every
+    row of the first partition written but not committed): the run ends with 130, nothing of
+    the write is in the index, and the next run completes."""
+    db = tmp_path / "index.duckdb"
+    marker = tmp_path / "paused"
+    proc = start_cli(cli_args(corpus, db), {"CLAUDE_VIEW_PAUSE_AT": "before_commit", "CLAUDE_VIEW_PAUSE_FILE": str(marker),
+                                            "CLAUDE_VIEW_WORKERS": "1"})
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "never reached before_commit"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert err.decode().strip().splitlines()[-1] == "claude-view-pipeline: interrupted; the index keeps its last committed state"
+    assert content(db) == ([], [])  # the open write was rolled back
+    assert_checks_pass(db)
+    again = run_cli(*cli_args(corpus, db))
+    assert again.returncode == 0, again.stderr
+    assert content(db) == clean

@@ -6,7 +6,7 @@ import json
 import shutil
 
 import pytest
-from helpers import FIXTURES, REPO
+from helpers import FIXTURES, REPO, missing
 
 from benchmarks.devserver import dagster_dev as start_dagster_dev
 from benchmarks.devserver import wait_for
@@ -117,7 +117,7 @@ def test_sensor_indexes_a_new_session_file(dagster_dev):
 def browser():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
-        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+        missing("Debian's chromium", ".ci/run installs it")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -88,6 +88,18 @@ def test_each_checks_sql_rule_equals_its_pandera_schema(tmp_path, name):
     assert sorted(offending[key].to_list()) == named_ids(judged) == sorted(expected)
 
 
+def test_pandera_judges_every_row_the_run_wrote_not_only_what_sql_flagged(tmp_path):
+    # an id of an em space only: DuckDB's \s (ASCII) does not call it blank, pandera does.
+    # Were pandera shown only the rows SQL flags, this row would pass
+    con = v1_index(tmp_path, GOOD + [("claude:\u2003", "claude", "\u2003", 0, 0, 0, 0, 0, "r1")], [])
+    check = CHECKS_BY_NAME["sessions_source_session_id_present"]
+    offending_sql, params = check_sql(check.offending, "r1")
+    assert con.execute(f"SELECT count(*) FROM ({offending_sql})", params).fetchone()[0] == 0
+    outcome = run_check(check, con, run_id="r1")
+    con.close()
+    assert not outcome.passed and outcome.rows_checked == 3 and named_ids(outcome) == ["claude:\u2003"]
+
+
 def test_duplicate_ids_fail_the_uniqueness_check():
     # even schema v1 had a primary key on id, so this corruption is checked as a frame
     outcome = validate(CHECKS_BY_NAME["sessions_id_unique"], pl.DataFrame({"id": ["claude:a", "codex:b", "claude:a"]}))

@@ -10,10 +10,12 @@ import tempfile
 
 import pytest
 
-from helpers import REPO
+from helpers import REPO, missing
 
-pytestmark = pytest.mark.skipif(not glob.glob("/usr/lib/postgresql/*/bin/pg_ctl") and not shutil.which("pg_ctl"),
-                                reason="PostgreSQL is not installed (.ci/run installs it)")
+@pytest.fixture(autouse=True)
+def postgresql_installed():
+    if not glob.glob("/usr/lib/postgresql/*/bin/pg_ctl") and not shutil.which("pg_ctl"):
+        missing("PostgreSQL", ".ci/run installs Debian's postgresql")
 
 
 @pytest.fixture

@@ -21,10 +21,12 @@ import pytest
 from benchmarks.synth import generate
 from claude_view_pipeline.config import environ_without_settings
 
-from helpers import REPO
+from helpers import REPO, missing
 
-pytestmark = pytest.mark.skipif(not shutil.which("runuser") or not any(
-    os.path.exists(f"/usr/lib/postgresql/{v}/bin/pg_ctl") for v in range(12, 20)), reason="PostgreSQL is not installed")
+@pytest.fixture(autouse=True)
+def postgresql_installed():
+    if not shutil.which("runuser") or not any(os.path.exists(f"/usr/lib/postgresql/{v}/bin/pg_ctl") for v in range(12, 20)):
+        missing("PostgreSQL (and runuser)", ".ci/run installs Debian's postgresql")
 
 
 def host_env(store, home):

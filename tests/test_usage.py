@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 import pytest
 from genai_prices import Usage, calc_price
-from helpers import FIXTURES, run_cli
+from helpers import FIXTURES, missing, run_cli
 
 from assets.index import index_assets
 from assets.resources import IndexSettings
@@ -155,9 +155,7 @@ def ccusage_daily(ccusage, corpus, timezone):
 def ccusage():
     found = find_ccusage(None)
     if not found:
-        if os.environ.get("CI"):
-            pytest.fail("ccusage is not installed; .ci/run installs ccusage@20.0.24 into .tools/ccusage")
-        pytest.skip("ccusage not installed (npm install --prefix .tools/ccusage ccusage@20.0.24)")
+        missing("ccusage", ".ci/run installs ccusage@20.0.24 into .tools/ccusage (npm install --prefix .tools/ccusage ccusage@20.0.24)")
     return found
 
 

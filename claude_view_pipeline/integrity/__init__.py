@@ -1,15 +1,17 @@
 """The index's integrity checks: name, description, the rows each one guards, and the SQL
 that narrows those rows to the ones breaking its rule. Light to import (no pandera or
 polars): the pandera schemas that declare and judge each rule are in ``schemas.py``,
-imported only when a check has offending rows to judge.
+imported only when a run wrote rows or a check has offending rows to judge.
 
 A check costs what changed, not what the index holds:
-- a *row* check guards only the rows the run wrote (every row when no run is named);
+- a *row* check guards the rows the run wrote (every row when no run is named), and its
+  pandera schema judges every one of them (in batches, so a huge run stays in bounded
+  memory): pandera decides, not a SQL filter in front of it;
 - an *invariant* (uniqueness, orphans, totals that must add up) is a SQL aggregate inside
-  DuckDB over the whole index;
-- either way DuckDB returns only the offending rows, so a healthy index hands nothing to
-  pandera (a test holds each SQL rule equal to its pandera schema on the rows it guards).
-The CLI and the Dagster asset checks run the same definitions (``run_check``).
+  DuckDB over the whole index, and pandera judges the rows it finds;
+- a run that wrote nothing (a no-op) judges nothing and never loads pandera or polars.
+A test holds each SQL rule equal to its pandera schema on the rows it guards. The CLI and
+the Dagster asset checks run the same definitions (``run_check``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ class IndexCheck:
     rows: str  # the rows it guards, as a query
     offending: str  # the same rows, narrowed to those that break the rule
     blocking: bool = True  # a failure means corruption: stop downstream work
+
+    @property
+    def judges_every_row(self) -> bool:
+        """A row check: pandera judges every row the run wrote (its rows are the run's)."""
+        return WRITTEN in self.rows or "$run_id" in self.rows
 
 
 _TOKENS = ", ".join(TOKEN_COLUMNS)
@@ -104,19 +111,23 @@ class CheckOutcome:
     failing_rows: Any = None  # polars frame of the offending rows themselves; None when passed
 
 
+BATCH_ROWS = 100_000  # rows handed to pandera at a time
+
+
 def run_check(check: IndexCheck, con: "duckdb.DuckDBPyConnection", run_id: str = "", sources: list[str] | None = None) -> CheckOutcome:
-    """Run one check on an index. DuckDB counts the rows the check guards and returns the ones
-    breaking its rule; only those go to the check's pandera schema, so a healthy index never
-    loads pandera or polars."""
+    """Run one check on an index: pandera judges every row a row check guards (the rows the
+    run wrote), and the rows DuckDB finds breaking an invariant."""
     rows, rows_params = check_sql(check.rows, run_id, sources)
     offending, params = check_sql(check.offending, run_id, sources)
     # fetchall, not fetchone: duckdb 2.0 keeps a partly fetched result open on the connection
     rows_checked = con.execute(f"SELECT count(*) FROM ({rows})", rows_params).fetchall()[0][0]
-    if con.execute(f"SELECT count(*) FROM ({offending})", params).fetchall()[0][0] == 0:
+    judged, judged_params = (rows, rows_params) if check.judges_every_row else (offending, params)
+    if check.judges_every_row and rows_checked == 0 or not check.judges_every_row and \
+            con.execute(f"SELECT count(*) FROM ({offending})", params).fetchall()[0][0] == 0:
         return CheckOutcome(True, rows_checked)
-    from .schemas import validate
+    from .schemas import validate_batches
 
-    outcome = validate(check, con.sql(offending, params=params).pl(), sources)
+    outcome = validate_batches(check, con.sql(judged, params=judged_params).to_arrow_reader(BATCH_ROWS), sources)
     outcome.rows_checked = rows_checked
     return outcome
 

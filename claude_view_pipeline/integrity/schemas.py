@@ -12,7 +12,7 @@ from claude_view_pipeline.sources import SOURCE_NAMES
 
 from . import CHECKS_BY_NAME, TOKEN_COLUMNS, CheckOutcome, IndexCheck
 
-__all__ = ["SCHEMAS", "validate"]
+__all__ = ["SCHEMAS", "validate", "validate_batches"]
 
 
 def _frame_check(name: str, fn) -> pa.Check:
@@ -46,6 +46,20 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "partition_writes_own_source": pa.DataFrameSchema({"source": pa.Column(str, nullable=False)}),
 }
 assert set(SCHEMAS) == set(CHECKS_BY_NAME)
+
+
+def validate_batches(check: IndexCheck, batches, sources: list[str] | None = None) -> CheckOutcome:
+    """Validate the rows of an Arrow record batch reader batch by batch (bounded memory);
+    the failures of every batch together."""
+    outcomes = [validate(check, pl.from_arrow(batch), sources) for batch in batches]
+    if not outcomes:
+        return CheckOutcome(True, 0)
+    failed = [o for o in outcomes if not o.passed]
+    if not failed:
+        return CheckOutcome(True, sum(o.rows_checked for o in outcomes))
+    return CheckOutcome(False, sum(o.rows_checked for o in outcomes),
+                        pl.concat([o.failures for o in failed], how="diagonal_relaxed"),
+                        pl.concat([o.failing_rows for o in failed], how="diagonal_relaxed"))
 
 
 def validate(check: IndexCheck, frame: pl.DataFrame, sources: list[str] | None = None) -> CheckOutcome:
