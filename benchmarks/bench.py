@@ -43,6 +43,7 @@ BUDGETS = {
     "usage_daily_equal_to_ccusage": (1.0, "min"),  # 1 when tokens per day x model are equal
     "huge_file_mb_per_s": (100.0, "min"),
     "huge_file_peak_rss_mb": (300.0, "max"),
+    "long_line_rss_factor": (3.0, "max"),       # peak RSS above the same file's with a short line / the long line's size
     "growth_time_factor": (10.0, "max"),        # full index at 10x the corpus / at 1x
     "growth_noop_factor": (3.0, "max"),         # no-op at 10x / at 1x
     "dagster_run_ratio": (4.0, "max"),
@@ -224,6 +225,40 @@ def bench_huge(base: Path, target_bytes: int) -> dict:
             "huge_file_mb_per_s": round(size / 2**20 / wall, 1), "huge_file_peak_rss_mb": round(rss, 1)}
 
 
+def write_long_line_session(path: Path, text_bytes: int) -> int:
+    """A Claude session whose one tool output is ``text_bytes`` long (one line of that size);
+    the line's size."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    common = {"sessionId": "long-line", "cwd": "/w", "version": "2.1.0"}
+    lines = [
+        {**common, "type": "user", "uuid": "u1", "timestamp": "2026-01-01T00:00:00Z", "message": {"role": "user", "content": "go"}},
+        {**common, "type": "assistant", "uuid": "u2", "timestamp": "2026-01-01T00:00:01Z", "requestId": "r1", "message": {
+            "id": "m1", "role": "assistant", "model": "claude-sonnet-4-5", "content": [{"type": "tool_use", "id": "t1", "name": "Bash",
+                                                                                         "input": {"command": "cat big"}}],
+            "usage": {"input_tokens": 5, "output_tokens": 5}}},
+        {**common, "type": "user", "uuid": "u3", "timestamp": "2026-01-01T00:00:02Z", "message": {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "t1", "content": "lorem ipsum " * (text_bytes // 12)}]}},
+    ]
+    encoded = [json.dumps(line).encode() + b"\n" for line in lines]
+    path.write_bytes(b"".join(encoded))
+    return len(encoded[-1])
+
+
+def bench_long_line(base: Path, text_bytes: int) -> dict:
+    """Peak memory of indexing a session with one long line, above the same session with a
+    short one, per byte of that line."""
+    peaks = {}
+    for name, size in (("short", 100), ("long", text_bytes)):
+        root = base / f"line-{name}" / "projects"
+        line = write_long_line_session(root / "-w" / "long-line.jsonl", size)
+        _, rss, proc = _cli(["index", "--db", str(root.parent / "index.duckdb"), "--sources", "claude", "--claude-dir", str(root), "--json"])
+        assert proc.returncode == 0, proc.stderr
+        peaks[name] = (rss, line)
+    line_mb = peaks["long"][1] / 2**20
+    return {"long_line_mb": round(line_mb, 1), "long_line_peak_rss_mb": round(peaks["long"][0], 1),
+            "long_line_rss_factor": round(max(peaks["long"][0] - peaks["short"][0], 0) / line_mb, 2)}
+
+
 def bench_growth(base: Path, full_s: float, noop_s: float, factor: int, sessions: int) -> dict:
     corpus = base / "corpus-10x"
     generate(corpus, claude_sessions=sessions * factor, codex_sessions=sessions * factor, seed=2027, pad_bytes=PAD_BYTES)
@@ -310,6 +345,7 @@ def run(small: bool, ccusage: str | None, keep: Path | None, growth: bool = True
         result.update(bench_team_push(db, result["full_index_s"]))
         result.update(bench_usage_after_new_sessions(base, corpus, db, cc, new=5 if small else 40, runs=1 if small else 3))
         result.update(bench_huge(base, 5 * 2**20 if small else 2**30))
+        result.update(bench_long_line(base, 40 * 2**20 if small else 300 * 2**20))
         if growth and not small:
             result.update(bench_growth(base, result["full_index_s"], result["noop_index_s"], 10, sessions))
         result.update(bench_dagster_run(base, corpus, result["ccusage_session_s"]))
@@ -339,6 +375,7 @@ def table(result: dict) -> str:
         if k in result:
             lines.append(f"{k:<32}{result[k]!s:>10}")
     lines.append(f"{'huge file':<32}{result['bytes'] / 2**20:.0f} MB, {result['turns']} turns: {result['index_wall_s']} s through the CLI")
+    lines.append(f"{'long line':<32}{result['long_line_mb']} MB in one line: peak {result['long_line_peak_rss_mb']} MB")
     return "\n".join(lines)
 
 

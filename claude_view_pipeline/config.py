@@ -53,12 +53,23 @@ def duckdb_memory(env: Mapping[str, str] | None = None) -> tuple[str, bool]:
     m = _SIZE.match(raw)
     if not m or float(m.group(1)) <= 0:
         raise ConfigError(f"CLAUDE_VIEW_DUCKDB_MEMORY={raw!r} is not a size; use a number and a unit, e.g. 512MB or 2GB")
-    unit = m.group(2).upper().replace("I", "")
-    size = float(m.group(1)) * 1024 ** ("KMGT".index(unit[0]) + 1)
     # DuckDB needs some room to work at all, and refuses a size past what it can count
-    if not _MIN_DUCKDB_MEMORY <= size <= _MAX_DUCKDB_MEMORY:
+    if not _MIN_DUCKDB_MEMORY <= _bytes(raw) <= _MAX_DUCKDB_MEMORY:
         raise ConfigError(f"CLAUDE_VIEW_DUCKDB_MEMORY={raw!r} is out of range; use a size from 32MB to 1024TB")
     return f"{m.group(1)}{m.group(2)}", False
+
+
+def max_line_bytes(env: Mapping[str, str] | None = None) -> int:
+    """The longest line a parser reads: half the memory budget (reading a line and decoding it
+    holds it twice), the budget being CLAUDE_VIEW_DUCKDB_MEMORY or, under the default, the
+    size a write is retried with. A file with a longer line is rejected on its own."""
+    limit, default = duckdb_memory(env)
+    return _bytes(RETRY_DUCKDB_MEMORY if default else limit) // 2
+
+
+def _bytes(size: str) -> int:
+    m = _SIZE.match(size)
+    return int(float(m.group(1)) * 1024 ** ("KMGT".index(m.group(2).upper()[0]) + 1))
 
 
 def _number(env: Mapping[str, str], name: str, default: float, kind: type, minimum: float, what: str) -> float:

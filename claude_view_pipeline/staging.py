@@ -46,7 +46,7 @@ SESSIONS_SCHEMA = pa.schema([
 MESSAGES_SCHEMA = pa.schema([
     ("file_path", pa.string()),  # staging only: tells same-id copies from two files apart
     ("session_id", pa.string()), ("source", pa.string()), ("ordinal", pa.int32()), ("role", pa.string()),
-    ("kind", pa.string()), ("timestamp", TS), ("text", pa.string()), ("tool_name", pa.string()),
+    ("kind", pa.string()), ("timestamp", TS), ("text", pa.string()), ("text_truncated", pa.bool_()), ("tool_name", pa.string()),
     ("call_id", pa.string()), ("is_error", pa.bool_()), ("line_no", pa.int32()), ("inherited", pa.bool_()),
     ("dedup_key", pa.string()), ("origin_session_id", pa.string()), ("api_call", pa.bool_()), ("usage_at", TS),
     ("model", pa.string()), ("model_provider", pa.string()), ("model_assumed", pa.bool_()), ("input_tokens", pa.int64()),

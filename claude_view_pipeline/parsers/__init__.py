@@ -9,7 +9,7 @@ from typing import Callable
 
 from ..sources import Source
 from . import claude, codex
-from .base import REJECT_IO_ERROR, FileParse, Message, MessageSink, Session
+from .base import REJECT_IO_ERROR, REJECT_LINE_TOO_LARGE, FileParse, LineTooLarge, Message, MessageSink, Session
 
 PARSERS: dict[Source, Callable[..., FileParse]] = {  # (path, sink=None) -> FileParse
     Source.CLAUDE: claude.parse_file,
@@ -26,6 +26,8 @@ def parse_file(source: Source, path: str, sink: MessageSink | None = None) -> Fi
         result = PARSERS[source](path, sink=sink)
     except OSError as exc:
         result = FileParse(source, path, rejection=REJECT_IO_ERROR, detail=f"{type(exc).__name__}: {exc}")
+    except LineTooLarge as exc:  # this file alone: the run goes on
+        result = FileParse(source, path, rejection=REJECT_LINE_TOO_LARGE, detail=str(exc))
     except Exception as exc:  # noqa: BLE001 - one odd file must not lose the run
         result = FileParse(source, path, rejection="parse_error", detail=f"{type(exc).__name__}: {exc}")
     result.parse_ms = (time.perf_counter() - started) * 1000

@@ -4,6 +4,7 @@ and the one place where a session's counts and token totals are derived from its
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,6 +22,29 @@ REJECT_NOT_A_SESSION_LOG = "not_a_session_log"
 REJECT_SOURCE_MISMATCH = "source_mismatch"
 REJECT_IO_ERROR = "io_error"
 REJECT_DUPLICATE_SESSION = "duplicate_session_id"
+REJECT_LINE_TOO_LARGE = "line_too_large"
+
+# A message's text is kept whole up to this many characters and cut there beyond it (marked
+# text_truncated): a tool output of hundreds of MB in one message would cost the index several
+# times its size in memory to write, for text nobody reads in a table.
+TEXT_CAP_CHARS = 1 << 20
+# In a line longer than LONG_LINE_BYTES, every JSON string longer than KEPT_STRING_BYTES is cut
+# to that many bytes before the line is decoded (decoding holds a line three times over; cut,
+# only its short parts are decoded). No character takes more than 12 bytes in JSON (an escaped
+# surrogate pair), so a cut string still decodes to more than TEXT_CAP_CHARS characters, and
+# the message is cut and marked as any long text is. Only text is this long: ids, models,
+# timestamps and token counts never are.
+KEPT_STRING_BYTES = 12 * (TEXT_CAP_CHARS + 1)
+LONG_LINE_BYTES = 2 * KEPT_STRING_BYTES
+
+
+class LineTooLarge(Exception):
+    """A line longer than the memory budget lets a parser read (config.max_line_bytes)."""
+
+    def __init__(self, line_no: int, limit: int):
+        self.line_no, self.limit = line_no, limit
+        super().__init__(f"line {line_no} is longer than {limit / 2**20:,.0f} MB, the most CLAUDE_VIEW_DUCKDB_MEMORY lets a "
+                         "parser read; the rest of the file is not read (raise the setting and run index --full to read it)")
 
 
 
@@ -34,6 +58,7 @@ class Message:
     call_id: str | None = None
     is_error: bool | None = None
     line_no: int = 0
+    text_truncated: bool = False  # the text was longer than TEXT_CAP_CHARS and is cut there
     # a copy of history another session owns (a fork's replayed prefix); never counted
     inherited: bool = False
     # identity of the record across files (Claude line uuid or response id, Codex token
@@ -55,6 +80,14 @@ class Message:
     cache_creation_1h_tokens: int | None = None
     output_tokens: int | None = None
     reasoning_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        self.set_text(self.text)
+
+    def set_text(self, text: str | None) -> None:
+        """The message's text, cut at TEXT_CAP_CHARS (and marked so) when longer."""
+        self.text_truncated = text is not None and len(text) > TEXT_CAP_CHARS
+        self.text = text[:TEXT_CAP_CHARS] if self.text_truncated else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,26 +188,120 @@ def iter_json_lines(path: str, result: FileParse) -> Iterator[tuple[int, dict]]:
     write, counted apart. A UTF-8 byte-order mark before the first line is not part of it;
     CRLF line ends are line ends.
     """
+    from ..config import max_line_bytes
+
+    limit = max_line_bytes()
     with open_regular(path) as fh:
         line_no = 0
-        for raw in fh:
+        while True:
+            raw = _read_line(fh, line_no + 1, limit)
+            if raw is None:
+                return
             line_no += 1
             if line_no == 1:
                 raw = raw.removeprefix(BOM)
-            if not raw.strip():
+            if not raw or raw.isspace():  # (strip() would copy a long line)
                 continue
+            complete = raw.endswith(b"\n")
+            if len(raw) > LONG_LINE_BYTES:
+                raw = cut_long_strings(raw)
             try:
                 obj = orjson.loads(raw)
             except orjson.JSONDecodeError:
-                if not raw.endswith(b"\n"):
+                if not complete:
                     result.lines_incomplete_tail += 1
                 else:
                     result.lines_malformed += 1
                 continue
+            # a long line's bytes go before its object is used, and its object before the next
+            # line is read: a long line is held once, and only one at a time
+            raw = None
             if not isinstance(obj, dict):
                 result.lines_malformed += 1
                 continue
             yield line_no, obj
+            obj = None
+
+
+_CHUNK = 1 << 20
+# a JSON string token: its quotes, and between them any character but a quote or backslash,
+# or a backslash and the character it escapes
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
+def cut_long_strings(line: bytes | bytearray) -> bytes:
+    """The line with every JSON string longer than KEPT_STRING_BYTES cut to about that many
+    bytes, on a character boundary (never inside an escape or a UTF-8 sequence, never after
+    half a surrogate pair), so that it still decodes. Scanned in C (re), copied once, short."""
+    view = memoryview(line)
+    parts, start = [], 0
+    for m in _JSON_STRING.finditer(line):
+        if m.end() - m.start() - 2 <= KEPT_STRING_BYTES:
+            continue
+        body = m.start() + 1
+        end = _boundary(view, body, body + KEPT_STRING_BYTES)
+        parts += [view[start:end], b'"']
+        start = m.end()
+    if not parts:
+        return bytes(line)
+    parts.append(view[start:])
+    return b"".join(parts)
+
+
+def _boundary(view: memoryview, body: int, cut: int) -> int:
+    """The last place at or before ``cut`` where a JSON string's body (from ``body``) may end:
+    not inside an escape, not between the halves of an escaped surrogate pair, not inside a
+    UTF-8 sequence."""
+
+    def escape_starts_at(p: int) -> bool:  # a backslash not itself escaped
+        run = p
+        while run > body and view[run - 1] == 0x5C:
+            run -= 1
+        return view[p] == 0x5C and (p - run) % 2 == 0
+
+    def escape_length(p: int) -> int:
+        return 6 if p + 1 < len(view) and view[p + 1] == 0x75 else 2  # \uXXXX, or \n and its kind
+
+    # the last escape that begins in the 11 bytes before the cut (escapes are 2 or 6 bytes)
+    for p in range(cut - 1, max(body, cut - 11) - 1, -1):
+        if escape_starts_at(p):
+            if p + escape_length(p) > cut:
+                cut = p
+            break
+    # the first half of a surrogate pair (\ud800-\udbff) just before the cut goes too
+    p = cut - 6
+    if p >= body and escape_starts_at(p) and escape_length(p) == 6 and bytes(view[p + 2:p + 4]).lower() in (b"d8", b"d9", b"da", b"db"):
+        cut = p
+    # a UTF-8 sequence the cut would split: back over its continuation bytes and its lead
+    j = cut
+    while j > body and 0x80 <= view[j - 1] < 0xC0:
+        j -= 1
+    if j > body and view[j - 1] >= 0xC0:
+        lead = view[j - 1]
+        size = 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+        if (j - 1) + size > cut:
+            return j - 1
+    return cut
+
+
+def _read_line(fh, line_no: int, limit: int) -> bytes | bytearray | None:
+    """The next line (None at the end): a short line as the buffered reader gives it, a long
+    one gathered a megabyte at a time into one buffer (reading it whole at once holds it twice),
+    and one longer than ``limit`` refused before it is all in memory."""
+    raw = fh.readline(_CHUNK)
+    if not raw:
+        return None
+    if len(raw) < _CHUNK or raw.endswith(b"\n"):
+        return raw
+    line = bytearray(raw)
+    while True:
+        part = fh.readline(_CHUNK)
+        line += part
+        if len(line) > limit:
+            raise LineTooLarge(line_no, limit)
+        if len(part) < _CHUNK or part.endswith(b"\n"):
+            return line
 
 
 def json_text(value: object) -> str | None:

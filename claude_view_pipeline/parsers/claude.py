@@ -178,6 +178,7 @@ def _read_lines(path: str, result: FileParse, counts: dict) -> Iterator[tuple[in
                 continue
             seen_uuids.add(uuid)
         yield line_no, line, line_type, uuid
+        line = None  # not held while the next line is read (a long line's text)
 
 
 def _line_session_id(line: dict) -> str | None:
@@ -263,6 +264,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
             line_sids.extend([sid] * (len(messages) - n_before))
         if stream is not None and len(messages) >= FLUSH_EVERY:
             stream.flush(messages, line_sids, responses, line_no)
+        line = None
     if result.rejection:
         return result
 
@@ -302,7 +304,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
 def _finish(resp: _Response) -> None:
     """A response's final text and tokens, once no later line can add to it."""
     m = resp.message
-    m.text = "\n".join(resp.texts) if resp.texts else None
+    m.set_text("\n".join(resp.texts) if resp.texts else None)
     if resp.usage is not None and m.api_call:
         for name, value in resp.usage.items():
             setattr(m, name, value)

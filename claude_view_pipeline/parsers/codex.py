@@ -496,6 +496,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
             pass
         else:
             result.unknown_types[f"line:{ltype}"] += 1
+        line = payload = None  # not held while the next line is read (a long line's text)
 
     if st.own_lines == 0:
         if st.foreign_lines:
