@@ -126,6 +126,16 @@ def rollup(db_path: Path, period: str, timezone: str, sources: list[str] | None 
         con.close()
 
 
+def model_label(row: dict) -> str:
+    """A row's model as tables show it: '(unknown model)' where none was named and none could
+    be assumed, ' (assumed)' after one the log never named."""
+    name = row["model"] or "(unknown model)"
+    return f"{name} (assumed)" if row.get("model_assumed") else name
+
+
+ASSUMED_NOTE = "(assumed): the log never named the model; it is the one the agent's release used by default"
+
+
 def format_cost(cost_usd: float | None) -> str:
     """A cost as tables show it: 'unpriced' for a model genai-prices cannot price, never 0."""
     return "unpriced" if cost_usd is None else f"{cost_usd:.2f}"

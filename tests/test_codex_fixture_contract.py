@@ -125,3 +125,20 @@ def test_the_provider_a_session_records_is_kept_on_its_calls():
     r = parse_file(Source.CODEX, str(FIXTURES / "codex" / "other_provider.jsonl"))
     (call,) = [m for m in r.sessions[0].messages if m.api_call]
     assert (call.model, call.model_provider, call.model_assumed) == ("kimi-k2.5:cloud", "ollama-launch", False)
+
+
+def test_a_token_count_that_names_its_model_is_priced_as_that_model(tmp_path):
+    # newer builds name the model on the token_count itself (info.model): the call's own model
+    # stands over the turn's (the second call here ran on gpt-5.3-codex)
+    lines = [
+        '{"timestamp":"2026-05-13T09:00:00.000Z","type":"session_meta","payload":{"id":"t-m","cwd":"/w","cli_version":"0.120.0"}}',
+        '{"timestamp":"2026-05-13T09:00:00.100Z","type":"turn_context","payload":{"model":"gpt-5.2-codex"}}',
+        '{"timestamp":"2026-05-13T09:01:00.000Z","type":"event_msg","payload":{"type":"token_count","info":{"model":"gpt-5.2-codex",'
+        '"total_token_usage":{"input_tokens":1000,"cached_input_tokens":250,"output_tokens":125,"reasoning_output_tokens":75}}}}',
+        '{"timestamp":"2026-05-14T10:00:00.000Z","type":"event_msg","payload":{"type":"token_count","info":{"model":"gpt-5.3-codex",'
+        '"total_token_usage":{"input_tokens":3500,"cached_input_tokens":750,"output_tokens":425,"reasoning_output_tokens":275}}}}',
+    ]
+    path = tmp_path / "rollout-2026-05-13T09-00-00-t-m.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    calls = [(m.model, m.model_assumed, m.input_tokens, m.output_tokens) for m in parse_file(Source.CODEX, str(path)).sessions[0].messages if m.api_call]
+    assert calls == [("gpt-5.2-codex", False, 750, 125), ("gpt-5.3-codex", False, 2000, 300)]

@@ -95,10 +95,12 @@ def _team_command(args: argparse.Namespace, env) -> int:
         Col(key, lambda r: r[key]),
         Col("host", lambda r: r["host"], width=40),
         Col("source", lambda r: r["source"]),
-        Col("model", lambda r: r["model"] or "(unknown model)", width=32),
+        Col("model", usage.model_label, width=32),
         Col("project", lambda r: r["project"], width=24),
         Col("total", lambda r: number(r["total_tokens"]), right=True),
         Col("cost USD", lambda r: usage.format_cost(r["cost_usd"]), right=True),
     ], rows)
     print(safe(usage.totals_line(rows)))
+    if any(r["model_assumed"] for r in rows):
+        print(usage.ASSUMED_NOTE)
     return 0

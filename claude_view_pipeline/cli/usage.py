@@ -75,7 +75,7 @@ def _rollup(db: Path, sources: list[str] | None, tz: str, args: argparse.Namespa
     table([
         Col(key, lambda r: r[key]),
         Col("source", lambda r: r["source"]),
-        Col("model", lambda r: _model(r), width=32),
+        Col("model", usage.model_label, width=32),
         Col("project", lambda r: r["project"], width=24),
         Col("sess", lambda r: r["sessions"], right=True),
         Col("calls", lambda r: r["api_call_count"], right=True),
@@ -88,17 +88,10 @@ def _rollup(db: Path, sources: list[str] | None, tz: str, args: argparse.Namespa
     ], rows)
     print(safe(usage.totals_line(rows)))
     if any(r["model_assumed"] for r in rows):
-        print("(assumed): the log never named the model; it is the one the agent's release used by default")
+        print(usage.ASSUMED_NOTE)
     if args.plot:
         print(f"chart: {safe(args.plot)}")
     return 0
-
-
-def _model(row: dict) -> str:
-    """A row's model as tables show it: '(unknown model)' when none was named and none could
-    be assumed, '(assumed)' after one the log never named."""
-    name = row["model"] or "(unknown model)"
-    return f"{name} (assumed)" if row.get("model_assumed") else name
 
 
 def _in_zone(iso: str, tz: str) -> datetime:
@@ -107,7 +100,7 @@ def _in_zone(iso: str, tz: str) -> datetime:
 
 def _blocks(db: Path, sources: list[str] | None, tz: str, args: argparse.Namespace) -> int:
     from ..blocks import usage_blocks
-    from ..usage import format_cost
+    from ..usage import ASSUMED_NOTE, format_cost
 
     blocks = usage_blocks(db, sources, active_only=args.active, recent=args.recent, project=args.project)
     # --since/--until: the days the blocks began on, in the chosen zone
@@ -128,8 +121,11 @@ def _blocks(db: Path, sources: list[str] | None, tz: str, args: argparse.Namespa
         Col("calls", lambda b: "(gap)" if b["is_gap"] else b["api_call_count"], right=True),
         Col("total tokens", lambda b: "" if b["is_gap"] else number(b["total_tokens"]), right=True),
         Col("cost USD", lambda b: "" if b["is_gap"] else format_cost(b["cost_usd"]), right=True),
-        Col("models", lambda b: ", ".join(b["models"]) + ("  ACTIVE" if b["is_active"] else ""), width=60),
+        Col("models", lambda b: ", ".join(b["models"]) + (" (assumed)" if b["model_assumed"] else "")
+            + ("  ACTIVE" if b["is_active"] else ""), width=60),
     ], blocks)
+    if any(b["model_assumed"] for b in blocks):
+        print(ASSUMED_NOTE)
     for b in blocks:
         if b["burn_rate"]:
             rate, proj = b["burn_rate"], b["projection"]

@@ -158,7 +158,18 @@ def _add(st: _State, m: Message, output: str | None = None) -> Message:
     return m
 
 
-def _record_usage(st: _State, delta: dict[str, int], ts, line_no: int, key: str) -> None:
+def _reported_model(payload: dict, info: dict) -> str | None:
+    """The model a token_count event names itself (newer builds: ``info.model``; also seen on
+    the payload, as ``model_name`` or in ``metadata``): the call's own, over the turn's."""
+    for holder in (info, payload):
+        for value in (holder.get("model"), holder.get("model_name"),
+                      holder.get("metadata", {}).get("model") if isinstance(holder.get("metadata"), dict) else None):
+            if isinstance(value, str) and value:
+                return value
+    return None
+
+
+def _record_usage(st: _State, delta: dict[str, int], ts, line_no: int, key: str, model: str | None = None) -> None:
     if delta["input_tokens"] == 0 and delta["output_tokens"] == 0:
         return  # a re-emit, or fill_to_context_window noise: not an API call
     cached = min(delta["cached_input_tokens"], delta["input_tokens"])
@@ -170,7 +181,7 @@ def _record_usage(st: _State, delta: dict[str, int], ts, line_no: int, key: str)
     target.api_call = True
     target.dedup_key = key
     target.usage_at = ts
-    target.model = st.model
+    target.model = model or st.model
     target.input_tokens = delta["input_tokens"] - cached
     target.cache_read_tokens = cached
     target.cache_creation_tokens = target.cache_creation_5m_tokens = target.cache_creation_1h_tokens = 0
@@ -233,7 +244,7 @@ def _token_count(st: _State, payload: dict, ts, raw_ts: object, line_no: int) ->
         prev = st.prev_total
         st.prev_total = dict(last) if prev is None else {f: prev[f] + last[f] for f in _TOKEN_FIELDS}
         if not st.replaying:
-            _record_usage(st, last, ts, line_no, key)
+            _record_usage(st, last, ts, line_no, key, _reported_model(payload, info))
         return
     if st.replaying:
         st.prev_total = total  # the parent's history: baseline only
@@ -247,7 +258,7 @@ def _token_count(st: _State, payload: dict, ts, raw_ts: object, line_no: int) ->
             # the running total fell (a new baseline): this call is `last`, if given
             delta = last if last is not None else {f: 0 for f in _TOKEN_FIELDS}
     st.prev_total = total
-    _record_usage(st, delta, ts, line_no, key)
+    _record_usage(st, delta, ts, line_no, key, _reported_model(payload, info))
 
 
 def _text_or_none(value: object) -> str | None:
