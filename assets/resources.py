@@ -5,7 +5,7 @@ import logging
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Optional
 
 import dagster as dg
 
@@ -15,12 +15,11 @@ from claude_view_pipeline.staging import StagingArea
 
 
 class IndexSettings(dg.ConfigurableResource):
-    """Unset fields fall back to the environment (CLAUDE_VIEW_DB, CLAUDE_PROJECTS_DIR,
-    CODEX_SESSIONS_DIR, CODEX_HOME, ENABLE_*_SOURCE; see README, Settings)."""
+    """Unset fields fall back to the environment (CLAUDE_VIEW_DB, each source's directory
+    settings, ENABLE_<SOURCE>_SOURCE; see docs/configuration.md)."""
 
     db_path: Optional[str] = None
-    claude_dir: Optional[str] = None
-    codex_dir: Optional[str] = None
+    dirs: Dict[str, str] = {}  # source -> a directory to read it from instead of its settings
     workers: int = 0  # 0 = one per core (CLAUDE_VIEW_WORKERS overrides)
     show_progress: bool = False  # the CLI turns this on: a live progress line on stderr
 
@@ -51,7 +50,7 @@ class IndexSettings(dg.ConfigurableResource):
         return StagingArea.beside(self.resolved_db_path())
 
     def roots(self, source: Source) -> list[Path]:
-        return self.settings().roots_for(source, self.claude_dir, self.codex_dir)
+        return self.settings().roots_for(source, self.dirs.get(source.value))
 
     def checked_source(self, partition_key: str) -> Source:
         """The partition's source, refusing unknown or disabled ones before any work

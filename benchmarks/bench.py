@@ -274,7 +274,7 @@ import sys, dagster as dg
 from assets.definitions import defs
 db, claude, codex = sys.argv[1:4]
 result = defs.resolve_job_def("index_sessions").execute_in_process(
-    run_config={"resources": {"index": {"config": {"db_path": db, "claude_dir": claude, "codex_dir": codex}}}},
+    run_config={"resources": {"index": {"config": {"db_path": db, "dirs": {"claude": claude, "codex": codex}}}}},
     instance=dg.DagsterInstance.ephemeral(),
     tags={"dagster/asset_partition_range_start": "claude", "dagster/asset_partition_range_end": "codex"})
 assert result.success

@@ -20,7 +20,11 @@ AGGREGATE_COLUMNS = (
 
 def aggregates_sql() -> str:
     """SELECT over relations ``sess`` and ``msgs``; one row per session in ``sess``."""
-    return resources.files("claude_view_pipeline.store").joinpath("sql/session_aggregates.sql").read_text()
+    from .sources import specs
+
+    reasoning = "[" + ", ".join(f"'{s.name}'" for s in specs() if s.reports_reasoning) + "]::VARCHAR[]"
+    sql = resources.files("claude_view_pipeline.store").joinpath("sql/session_aggregates.sql").read_text()
+    return sql.replace("$reasoning_sources", reasoning)
 
 
 def summarize(*results: FileParse) -> dict[str, dict]:

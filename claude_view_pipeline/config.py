@@ -13,8 +13,14 @@ from typing import Mapping
 
 from .sources import ALL_SOURCES, Source
 
-# every variable this project reads starts with one of these
-SETTING_PREFIXES = ("CLAUDE_", "CODEX_", "ENABLE_")
+# the project's own settings start with one of these; each source adds the variables its
+# roots are read from (SourceSpec.settings)
+SETTING_PREFIXES = ("CLAUDE_VIEW_", "ENABLE_")
+
+
+def is_setting(name: str) -> bool:
+    """Whether an environment variable is one this project reads (its own, or a source's)."""
+    return name.startswith(SETTING_PREFIXES) or name in {v for s in ALL_SOURCES for v in s.spec.settings}
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -30,7 +36,7 @@ WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "s
 def environ_without_settings(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """This process's environment less the project's settings and DAGSTER_HOME, plus extra:
     what a subprocess gets when a test or benchmark must not see the user's own sessions."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(SETTING_PREFIXES) and k != "DAGSTER_HOME"}
+    env = {k: v for k, v in os.environ.items() if not is_setting(k) and k != "DAGSTER_HOME"}
     env.update(extra or {})
     return env
 
@@ -153,7 +159,7 @@ def usage_timezone(env: Mapping[str, str] | None = None) -> str:
 
 def enable_flag(source: Source) -> str:
     """The environment variable that switches a source on and off."""
-    return f"ENABLE_{source.value.upper()}_SOURCE"
+    return source.spec.enable_flag
 
 
 def flag_as_set(source: Source) -> str:
@@ -175,51 +181,11 @@ def parse_flag(name: str, raw: str | None, default: bool) -> bool:
     )
 
 
-def _dedupe_paths(paths: list[Path]) -> list[Path]:
-    seen: set[str] = set()
-    out: list[Path] = []
-    for p in paths:
-        key = os.path.realpath(p)
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-    return out
-
-
 def default_db_path(env: Mapping[str, str]) -> Path:
     if env.get("CLAUDE_VIEW_DB"):
         return Path(env["CLAUDE_VIEW_DB"]).expanduser()
     data_home = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(data_home).expanduser() / "claude-view-pipeline" / "index.duckdb"
-
-
-def claude_roots(env: Mapping[str, str]) -> list[Path]:
-    """Claude Code ``projects`` directories to scan (docs/parsing-rules.md)."""
-    if env.get("CLAUDE_PROJECTS_DIR"):
-        return [Path(env["CLAUDE_PROJECTS_DIR"]).expanduser()]
-    if env.get("CLAUDE_CONFIG_DIR"):
-        # ccusage accepts a comma-separated list here; so do we.
-        dirs = [d.strip() for d in env["CLAUDE_CONFIG_DIR"].split(",") if d.strip()]
-        return _dedupe_paths([Path(d).expanduser() / "projects" for d in dirs])
-    home = Path.home()
-    # ~/.config/claude is where some v1.0.30-era builds wrote (ccusage #121).
-    return _dedupe_paths([home / ".claude" / "projects", home / ".config" / "claude" / "projects"])
-
-
-def codex_roots(env: Mapping[str, str]) -> list[Path]:
-    """Codex ``sessions`` date tree plus ``archived_sessions`` (ccusage #1177)."""
-    codex_home = Path(env["CODEX_HOME"]).expanduser() if env.get("CODEX_HOME") else None
-    if env.get("CODEX_SESSIONS_DIR"):
-        sessions = Path(env["CODEX_SESSIONS_DIR"]).expanduser()
-    else:
-        sessions = (codex_home or Path.home() / ".codex") / "sessions"
-    archived = (codex_home / "archived_sessions") if codex_home else sessions.parent / "archived_sessions"
-    return _dedupe_paths([sessions, archived])
-
-
-def codex_roots_for_dir(sessions_dir: Path) -> list[Path]:
-    """Roots for an explicit ``--codex-dir``: the tree itself and its sibling archive."""
-    return _dedupe_paths([sessions_dir, sessions_dir.parent / "archived_sessions"])
 
 
 @dataclass(frozen=True)
@@ -240,17 +206,15 @@ class Settings:
         usage_timezone(env)
         return cls(
             db_path=default_db_path(env),
-            roots={Source.CLAUDE: claude_roots(env), Source.CODEX: codex_roots(env)},
+            roots={s: s.spec.roots(env) for s in ALL_SOURCES},
             enabled={s: parse_flag(enable_flag(s), env.get(enable_flag(s)), True) for s in ALL_SOURCES},
         )
 
-    def roots_for(self, source: Source, claude_dir: Path | None = None, codex_dir: Path | None = None) -> list[Path]:
-        """A source's roots: an explicit directory (a CLI flag, a resource field) over the
-        environment's."""
-        if source is Source.CLAUDE and claude_dir:
-            return [Path(claude_dir).expanduser()]
-        if source is Source.CODEX and codex_dir:
-            return codex_roots_for_dir(Path(codex_dir).expanduser())
+    def roots_for(self, source: Source, directory: Path | str | None = None) -> list[Path]:
+        """A source's roots: those of a directory given explicitly (a CLI flag, a resource
+        field), else the environment's."""
+        if directory:
+            return source.spec.roots_for_dir(Path(directory).expanduser())
         return self.roots[source]
 
     def enabled_sources(self) -> list[Source]:

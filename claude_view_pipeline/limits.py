@@ -85,8 +85,9 @@ def _iso(t: datetime | None) -> str | None:
 
 
 def plot_windows(days: list[dict], blocks: list[dict], path: Path) -> Path:
-    """A PNG beside the daily chart: per day, Codex's peak primary and secondary used percent
-    (top) and the largest Claude 5-hour block that began that day, in tokens (bottom)."""
+    """A PNG beside the daily chart: per day, the peak primary and secondary used percent of
+    the plan windows reported (Codex; top) and the largest 5-hour block of ``blocks`` that began
+    that day, in tokens (bottom: the sources whose plans count 5-hour blocks, Claude)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -94,8 +95,8 @@ def plot_windows(days: list[dict], blocks: list[dict], path: Path) -> Path:
 
     peaks: dict[tuple[str, str], float] = {(d["day"], d["window"]): d["peak_used_percent"] for d in days}
     largest: dict[str, int] = {}
-    for b in blocks:
-        if b["source"] == "claude" and not b["is_gap"]:
+    for b in blocks:  # the blocks of the sources whose plans count 5-hour blocks
+        if not b["is_gap"]:
             day = b["start"][:10]
             largest[day] = max(largest.get(day, 0), b["total_tokens"])
     all_days = sorted({d for d, _ in peaks} | set(largest))
@@ -107,8 +108,8 @@ def plot_windows(days: list[dict], blocks: list[dict], path: Path) -> Path:
     top.set_ylabel("peak used %")
     top.set_ylim(0, 105)
     top.legend(loc="upper left", fontsize=8)
-    top.set_title("Plan windows per day: Codex's reported peak, and the largest Claude 5-hour block (UTC)")
-    bottom.bar(x, [largest.get(d, 0) / 1e6 for d in all_days], color="#d97757", label="largest Claude block")
+    top.set_title("Plan windows per day: the reported peak, and the largest 5-hour block (UTC)")
+    bottom.bar(x, [largest.get(d, 0) / 1e6 for d in all_days], color="#d97757", label="largest 5-hour block")
     bottom.set_ylabel("tokens (millions)")
     bottom.legend(loc="upper left", fontsize=8)
     bottom.set_xticks(list(x))

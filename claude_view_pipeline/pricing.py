@@ -28,10 +28,9 @@ from importlib.metadata import version
 import duckdb
 import pyarrow as pa
 
+from .sources import parse_source
 from .store.migrate import has_table
 
-# a source's usual provider, where its calls record none
-SOURCE_PROVIDERS = {"claude": "anthropic", "codex": "openai"}
 COMPONENTS = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output")
 
 # per component, the genai-prices price keys that bill it, the most specific first (the rest
@@ -108,7 +107,7 @@ def find_price(source: str, provider: str | None, model: str | None) -> ModelPri
     known = {p.id for p in get_snapshot().providers}
     recorded = provider.strip().lower() if provider else None
     for name, named_provider in _name_variants(model):
-        hints = [recorded] if recorded else [SOURCE_PROVIDERS.get(source)]
+        hints = [recorded] if recorded else [parse_source(source).spec.provider]  # the source's usual provider
         hints.append(named_provider)
         for hint in [h for h in hints if h in known] + [None]:
             try:

@@ -1,20 +1,52 @@
-"""The sources we index and the canonical session id ``<source>:<source_session_id>``."""
+"""The sources we index, registered in one place, and the canonical session id
+``<source>:<source_session_id>``.
+
+A source is one module (its ``SPEC``, discovery and parser; see source_spec.py). The order
+here is the order sources are shown and indexed in."""
 
 from __future__ import annotations
 
 from enum import Enum
+from functools import lru_cache
+from importlib import import_module
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .source_spec import SourceSpec
+
+# name -> the module that is the source
+REGISTRY: dict[str, str] = {
+    "claude": "claude_view_pipeline.parsers.claude",
+    "codex": "claude_view_pipeline.parsers.codex",
+}
 
 
 class Source(str, Enum):
-    CLAUDE = "claude"
-    CODEX = "codex"
+    """A registered source (members named after REGISTRY's keys, upper-cased)."""
 
     def __str__(self) -> str:  # so f-strings and logs show "codex", not "Source.CODEX"
         return self.value
 
+    @property
+    def spec(self) -> "SourceSpec":
+        return module(self).SPEC
 
-ALL_SOURCES: tuple[Source, ...] = (Source.CLAUDE, Source.CODEX)
-SOURCE_NAMES: tuple[str, ...] = tuple(s.value for s in ALL_SOURCES)
+
+Source = Source("Source", {name.upper(): name for name in REGISTRY})  # type: ignore[misc]  # noqa: F811
+
+ALL_SOURCES: tuple[Source, ...] = tuple(Source)
+SOURCE_NAMES: tuple[str, ...] = tuple(REGISTRY)
+
+
+@lru_cache(maxsize=None)
+def module(source: "Source | str") -> ModuleType:
+    """The source's module: its SPEC, ``find_files``, ``parse_file`` (and ``looks_like``)."""
+    return import_module(REGISTRY[str(source)])
+
+
+def specs() -> list["SourceSpec"]:
+    return [s.spec for s in ALL_SOURCES]
 
 
 class UnknownSourceError(ValueError):

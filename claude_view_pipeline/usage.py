@@ -19,6 +19,7 @@ import duckdb
 from . import pricing
 from .config import WEEKDAYS, checked_timezone
 from .pricing import price_data_version  # noqa: F401 - what the rows were priced with, for callers
+from .sources import specs
 from .store import connect
 
 PERIODS = ("daily", "weekly", "monthly", "session")
@@ -242,7 +243,8 @@ def plot_png(daily: list[dict], title: str, size: tuple[float, float] = (11, 4.8
     days = sorted(cost)
     fig, ax = plt.subplots(figsize=size, dpi=dpi)
     bottom = [0.0] * len(days)
-    for source, colour in (("claude", "#d97757"), ("codex", "#4a6ee0")):
+    for spec in specs():
+        source, colour = spec.name, spec.colour
         values = [tokens.get((d, source), 0) / 1e6 for d in days]
         ax.bar(range(len(days)), values, bottom=bottom, color=colour, label=f"{source} tokens")
         bottom = [b + v for b, v in zip(bottom, values)]

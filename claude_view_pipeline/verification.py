@@ -19,7 +19,6 @@ drift."""
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import orjson
 
-from .sources import SOURCE_NAMES
+from .sources import SOURCE_NAMES, parse_source
 from .store import connect, migrate
 
 THRESHOLDS = {
@@ -40,7 +39,6 @@ THRESHOLDS = {
 # drift is a warning: the logs changing shape is worth a look, not a broken index
 WARNING_METRICS = ("kind_psi",)
 FAILURE_REASONS = ("io_error", "parse_error", "not_a_session_log")
-_UUID_TAIL = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
 # the session columns whose change on an unchanged file is an idempotency failure
 _CONTENT = ("id, source, source_session_id, file_path, parent_session_id, relation, is_sidechain, cwd, git_branch, "
             "started_at, ended_at, primary_model, message_count, user_prompt_count, api_call_count, tool_call_count, "
@@ -139,14 +137,6 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
-def _id_from_path(source: str, path: str) -> str:
-    stem = Path(path).stem
-    if source == "codex":
-        m = _UUID_TAIL.search(stem)
-        return m.group(1) if m else stem
-    return stem
-
-
 def build_report(db_path: Path, now: datetime | None = None) -> Report:
     """Compute the report from the index and store it; its snapshots become the baseline of
     the reports of later days. ``now`` (UTC) is the report's time; tests set it."""
@@ -170,8 +160,12 @@ def build_report(db_path: Path, now: datetime | None = None) -> Report:
                 s.parse_success_ci95 = wilson_interval(s.files_ok, s.files_expected)
             rows = con.execute("SELECT source_session_id, file_path, unknown_types FROM sessions WHERE source = ?", [source]).fetchall()
             s.sessions = len(rows)
-            if rows:
-                s.session_id_match_rate = sum(1 for sid, path, _ in rows if path and _id_from_path(source, path) == sid) / len(rows)
+            # of the sessions whose file names a session (a file of many sessions names none)
+            id_from_path = parse_source(source).spec.id_from_path
+            named = [(sid, id_from_path(path) if path else "") for sid, path, _ in rows]
+            named = [(sid, expected) for sid, expected in named if expected is not None]
+            if named:
+                s.session_id_match_rate = sum(1 for sid, expected in named if expected == sid) / len(named)
             s.unknown_events = sum(sum(orjson.loads(u).values()) for _, _, u in rows if u)
             s.lines = con.execute("SELECT coalesce(sum(lines_ok), 0) FROM indexed_files WHERE source = ? AND status = 'indexed'", [source]).fetchone()[0]
             s.unknown_event_ratio = s.unknown_events / s.lines if s.lines else None

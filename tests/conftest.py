@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_view_pipeline.config import SETTING_PREFIXES
+from claude_view_pipeline.config import is_setting
 from helpers import shared_corpus  # noqa: F401 - a fixture for every test module
 
 
@@ -16,7 +16,7 @@ def home(tmp_path, monkeypatch) -> Path:
     h.mkdir()
     monkeypatch.setenv("HOME", str(h))
     for k in list(os.environ):
-        if k.startswith(SETTING_PREFIXES):
+        if is_setting(k):
             monkeypatch.delenv(k)
     return h
 

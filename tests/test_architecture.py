@@ -26,3 +26,30 @@ def test_demo_fixtures_are_the_generators_output(tmp_path):
     def diffs(c):
         return c.left_only + c.right_only + c.diff_files + [d for sub in c.subdirs.values() for d in diffs(sub)]
     assert diffs(cmp) == []
+
+
+def test_no_module_but_a_sources_own_branches_on_a_source():
+    """A source is its module (parsers/<name>.py, and parsers/<name>_*.py beside it) and one line
+    of the registry: no other module of the core or the code location names a source, so the
+    next agent is a module and a fixture folder."""
+    import ast
+
+    from claude_view_pipeline.sources import REGISTRY
+
+    names = set(REGISTRY)
+    own = {REPO / "claude_view_pipeline" / "sources.py"}
+    for name in names:
+        own |= set((REPO / "claude_view_pipeline" / "parsers").glob(f"{name}.py"))
+        own |= set((REPO / "claude_view_pipeline" / "parsers").glob(f"{name}_*.py"))
+    found = []
+    for folder in ("claude_view_pipeline", "assets", "checks"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            if path in own:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Constant) and node.value in names:
+                    found.append(f"{path.relative_to(REPO)}:{node.lineno} {node.value!r}")
+                elif isinstance(node, ast.Attribute) and node.attr.lower() in names and isinstance(node.value, ast.Name) \
+                        and node.value.id == "Source":
+                    found.append(f"{path.relative_to(REPO)}:{node.lineno} Source.{node.attr}")
+    assert found == []

@@ -23,8 +23,7 @@ REPORT = dg.AssetKey("verification_report")
 @pytest.fixture
 def index(tmp_path):
     generate(tmp_path / "c", claude_sessions=2, codex_sessions=2, seed=5)
-    return IndexSettings(db_path=str(tmp_path / "i.duckdb"), claude_dir=str(tmp_path / "c/claude/projects"),
-                         codex_dir=str(tmp_path / "c/codex/sessions"))
+    return IndexSettings(db_path=str(tmp_path / "i.duckdb"), dirs={"claude": str(tmp_path / "c/claude/projects"), "codex": str(tmp_path / "c/codex/sessions")})
 
 
 def requested(result) -> set[str]:
@@ -74,7 +73,7 @@ def test_daily_usage_waits_for_the_blocking_checks_of_the_run_that_wrote_the_ind
         assert "daily_usage" not in requested(after_failure)  # no refresh from an index that failed its checks
 
         # repaired (a full reindex rewrites every row): the checks pass and the refresh follows
-        full = IndexSettings(db_path=index.db_path, claude_dir=index.claude_dir, codex_dir=index.codex_dir)
+        full = IndexSettings(db_path=index.db_path, dirs=index.dirs)
         con = duckdb.connect(index.db_path)
         con.execute("UPDATE indexed_files SET size = -1")
         con.close()

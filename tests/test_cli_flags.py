@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.synth import generate
 from claude_view_pipeline.cli import build_parser, main
-from claude_view_pipeline.config import SETTING_PREFIXES
+from claude_view_pipeline.config import is_setting
 
 from helpers import run_cli
 
@@ -95,7 +95,7 @@ def ctx(corpus, tmp_path, capsys, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     for k in list(__import__("os").environ):
-        if k.startswith(SETTING_PREFIXES) or k == "DAGSTER_HOME":
+        if is_setting(k) or k == "DAGSTER_HOME":
             monkeypatch.delenv(k)
     root = tmp_path / "w"
     shutil.copytree(corpus, root)  # each check gets its own copy to change

@@ -89,7 +89,7 @@ def test_a_flag_typo_is_an_error_not_a_default(tmp_path, corpus, name, value):
 
 def test_disabled_codex_sensor_skips_and_says_why(tmp_path, corpus, monkeypatch):
     monkeypatch.setenv("ENABLE_CODEX_SOURCE", "false")
-    index = IndexSettings(db_path=str(tmp_path / "i.duckdb"), codex_dir=str(corpus / "codex/sessions"))
+    index = IndexSettings(db_path=str(tmp_path / "i.duckdb"), dirs={"codex": str(corpus / "codex/sessions")})
     with dg.DagsterInstance.ephemeral() as instance:
         result = evaluate(dg.build_sensor_context(instance=instance, resources={"index": index}), Source.CODEX, index)
         assert isinstance(result, dg.SkipReason) and "ENABLE_CODEX_SOURCE=false" in result.skip_message

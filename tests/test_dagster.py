@@ -29,10 +29,7 @@ def corpus(tmp_path_factory):
 
 def settings(tmp_path, corpus):
     return IndexSettings(
-        db_path=str(tmp_path / "i.duckdb"),
-        claude_dir=str(corpus / "claude" / "projects"),
-        codex_dir=str(corpus / "codex" / "sessions"),
-    )
+        db_path=str(tmp_path / "i.duckdb"), dirs={"claude": str(corpus / "claude" / "projects"), "codex": str(corpus / "codex" / "sessions")})
 
 
 def test_code_location_imports_without_warnings():
@@ -133,7 +130,7 @@ def test_rejected_files_are_logged_in_the_run_event_log(tmp_path):
     shutil.copy(REPO / "fixtures" / "claude" / "minimal.jsonl", root / "-home-dev-app" / "minimal.jsonl")
     junk = root / "-home-dev-app" / "debug.jsonl"
     junk.write_text("DEBUG not a transcript\n")
-    index = IndexSettings(db_path=str(tmp_path / "i.duckdb"), claude_dir=str(root))
+    index = IndexSettings(db_path=str(tmp_path / "i.duckdb"), dirs={"claude": str(root)})
     with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize(index_assets, resources={"index": index}, partition_key="claude", instance=instance)
         warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.WARNING]

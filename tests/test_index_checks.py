@@ -114,7 +114,7 @@ def test_partition_keys_from_run_tags():
 
 
 def test_blocking_check_fails_the_run_and_shows_failing_rows(tmp_path):
-    index = IndexSettings(db_path=str(tmp_path / "i.duckdb"), claude_dir=str(FIXTURES / "claude"))
+    index = IndexSettings(db_path=str(tmp_path / "i.duckdb"), dirs={"claude": str(FIXTURES / "claude")})
     assert dg.materialize(index_assets + index_checks, resources={"index": index}, partition_key="claude").success
     con = duckdb.connect(index.db_path)
     con.execute("UPDATE sessions SET total_tokens = total_tokens + 1 WHERE id = 'claude:5c1b0d2e-0001-4a5b-9c6d-7e8f90a1b2c3'")

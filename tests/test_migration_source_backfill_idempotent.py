@@ -91,9 +91,12 @@ def test_backfill_gives_canonical_identity(migrated):
         "SELECT count(*) FROM sessions WHERE source IS NULL OR source NOT IN ('claude','codex') OR coalesce(trim(source_session_id), '') = ''"
         " OR id <> source || ':' || source_session_id").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM messages WHERE session_id NOT IN (SELECT id FROM sessions)").fetchone()[0] == 0
-    # the database now refuses what v1 allowed
+    # the database now refuses what v1 allowed (which sources exist is the registry's to say,
+    # and the check sessions_source_valid's to hold: migration 013)
     with pytest.raises(duckdb.ConstraintException):
-        con.execute("INSERT INTO sessions (id, source, source_session_id) VALUES ('claude:x', 'gemini', 'x')")
+        con.execute("INSERT INTO sessions (id, source, source_session_id) VALUES ('claude:x', 'claude', '')")
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO sessions (id, source, source_session_id) VALUES ('claude:dup2', 'claude', 'dup')")
 
 
 def test_backfill_twice_changes_nothing(migrated, tmp_path):

@@ -104,7 +104,7 @@ def nearly_full_now(root, used_percent):
 
 def test_the_check_warns_while_the_active_primary_window_is_nearly_full(tmp_path, monkeypatch):
     nearly_full_now(tmp_path / "sessions", 95.0)
-    index = IndexSettings(db_path=str(tmp_path / "i.duckdb"), codex_dir=str(tmp_path / "sessions"))
+    index = IndexSettings(db_path=str(tmp_path / "i.duckdb"), dirs={"codex": str(tmp_path / "sessions")})
     result = dg.materialize([*index_assets, codex_primary_window_has_room], resources={"index": index}, partition_key="codex")
     assert result.success  # a warning, not a failure
     (check,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "codex_primary_window_has_room"]

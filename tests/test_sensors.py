@@ -34,7 +34,7 @@ def codex_root(tmp_path):
 
 
 def tick(root, cursor, instance, db="/nonexistent/i.duckdb", source=Source.CODEX, now=None):
-    index = IndexSettings(db_path=str(db), codex_dir=str(root), claude_dir=str(root))
+    index = IndexSettings(db_path=str(db), dirs={"claude": str(root), "codex": str(root)})
     ctx = dg.build_sensor_context(cursor=cursor, instance=instance, resources={"index": index})
     result = evaluate(ctx, source, index, now=now)
     return result, ctx.cursor

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from claude_view_pipeline import pipeline
-from claude_view_pipeline.config import codex_roots_for_dir
+
 from claude_view_pipeline.sources import Source
 from claude_view_pipeline.staging import StagingArea
 from claude_view_pipeline.store import connect, migrate
@@ -21,7 +21,7 @@ from benchmarks.synth import generate
 def corpus(tmp_path):
     out = tmp_path / "corpus"
     generate(out, claude_sessions=6, codex_sessions=5, seed=3)
-    return {Source.CLAUDE: [out / "claude" / "projects"], Source.CODEX: codex_roots_for_dir(out / "codex" / "sessions")}
+    return {s: s.spec.roots_for_dir(out / s.value / s.spec.corpus_dir) for s in (Source.CLAUDE, Source.CODEX)}
 
 
 def index(source, roots, db, full=False):

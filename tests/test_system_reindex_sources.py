@@ -82,7 +82,7 @@ def test_cli_codex_only_leaves_claude_rows_identical(tmp_path, corpus):
 # --- Dagster launches -----------------------------------------------------------------------
 
 def config(tmp_path, corpus):
-    return {"db_path": str(tmp_path / "i.duckdb"), "claude_dir": str(corpus / "claude/projects"), "codex_dir": str(corpus / "codex/sessions")}
+    return {"db_path": str(tmp_path / "i.duckdb"), "dirs": {"claude": str(corpus / "claude/projects"), "codex": str(corpus / "codex/sessions")}}
 
 
 def settings(tmp_path, corpus):

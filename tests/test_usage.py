@@ -105,7 +105,7 @@ def corpus(tmp_path_factory):
 def test_asset_writes_daily_usage_and_a_chart(tmp_path, corpus, monkeypatch):
     # one timezone setting for the command line and the assets
     monkeypatch.setenv("CLAUDE_VIEW_TIMEZONE", "Europe/Berlin")
-    index_settings = IndexSettings(db_path=str(tmp_path / "i.duckdb"), claude_dir=str(corpus / "claude/projects"), codex_dir=str(corpus / "codex/sessions"))
+    index_settings = IndexSettings(db_path=str(tmp_path / "i.duckdb"), dirs={"claude": str(corpus / "claude/projects"), "codex": str(corpus / "codex/sessions")})
     assert dg.materialize(index_assets, resources={"index": index_settings},
                           tags={"dagster/asset_partition_range_start": "claude", "dagster/asset_partition_range_end": "codex"}).success
     result = dg.materialize([daily_usage], resources={"index": index_settings})

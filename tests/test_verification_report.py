@@ -117,7 +117,7 @@ def test_failures_below_threshold_and_the_cli(index_db, tmp_path):
 
 def test_asset_and_its_threshold_checks(tmp_path):
     generate(tmp_path / "c", claude_sessions=3, codex_sessions=2, seed=82)
-    index = IndexSettings(db_path=str(tmp_path / "i.duckdb"), claude_dir=str(tmp_path / "c/claude/projects"), codex_dir=str(tmp_path / "c/codex/sessions"))
+    index = IndexSettings(db_path=str(tmp_path / "i.duckdb"), dirs={"claude": str(tmp_path / "c/claude/projects"), "codex": str(tmp_path / "c/codex/sessions")})
     assert dg.materialize(index_assets, resources={"index": index},
                           tags={"dagster/asset_partition_range_start": "claude", "dagster/asset_partition_range_end": "codex"}).success
     result = dg.materialize([verification_report], resources={"index": index})

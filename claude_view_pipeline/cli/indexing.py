@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..config import ConfigError, Settings, flag_as_set
 from ..output import Col, err, number, print_json, safe, table
-from ..sources import SOURCE_NAMES, Source, UnknownSourceError, parse_sources
+from ..sources import SOURCE_NAMES, Source, UnknownSourceError, parse_sources, specs
 from .common import EXIT_FAILED, existing_db, fail, options, report_failure, run_index
 from .common import db_path as index_path
 
@@ -21,8 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ix = sub.add_parser("index", parents=[options(db=True)], help="discover, parse and index session files into the DuckDB index")
     ix.add_argument("--sources", help=f"comma-separated subset of {','.join(SOURCE_NAMES)} (default: every enabled source)")
     ix.add_argument("--full", action="store_true", help="re-parse every file, not only new and changed ones")
-    ix.add_argument("--claude-dir", type=Path, help="Claude Code projects dir (default: $CLAUDE_PROJECTS_DIR, ...)")
-    ix.add_argument("--codex-dir", type=Path, help="Codex sessions dir (default: $CODEX_SESSIONS_DIR, ...)")
+    for spec in specs():
+        ix.add_argument(spec.dir_flag, type=Path, metavar="DIR",
+                        help=f"read {spec.label} sessions from DIR (default: ${' / $'.join(spec.settings)}, else its usual place)")
     ix.add_argument("--json", action="store_true", help="print a machine-readable summary")
     ix.add_argument("--metrics-file", type=Path,
                     help="Prometheus textfile to write after the run (default: $CLAUDE_VIEW_METRICS_FILE, else <db dir>/claude_view_pipeline.prom)")
@@ -70,7 +71,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     sources = _choose_sources(requested, settings)
     if not sources:
-        return fail("every source is disabled (ENABLE_CLAUDE_SOURCE / ENABLE_CODEX_SOURCE); nothing to index")
+        return fail(f"every source is disabled ({' / '.join(s.enable_flag for s in specs())}); nothing to index")
     import logging
 
     from .. import logs
@@ -81,19 +82,19 @@ def cmd_index(args: argparse.Namespace) -> int:
         return fail(str(exc))
 
     db = index_path(args, settings)
-    claude_dir, codex_dir = args.claude_dir, args.codex_dir
+    dirs = {s: getattr(args, f"{s.value}_dir") for s in sources}
     demo = False
-    if args.demo_if_empty and not (claude_dir or codex_dir) and not _found_any(sources, settings):
+    if args.demo_if_empty and not any(dirs.values()) and not _found_any(sources, settings):
         demo = True
-        claude_dir, codex_dir = DEMO_DIR / "claude" / "projects", DEMO_DIR / "codex" / "sessions"
+        dirs = {s: DEMO_DIR / s.value / s.spec.corpus_dir for s in sources if (DEMO_DIR / s.value).is_dir()}
         # demo rows never go into a real index, whichever path was asked for (--db,
         # CLAUDE_VIEW_DB or the default): they go to demo.duckdb beside it
         db = db.with_name("demo.duckdb")
-        err("No Claude Code or Codex sessions found under " + ", ".join(str(r) for s in sources for r in settings.roots[s])
+        err("No session found under " + ", ".join(str(r) for s in sources for r in settings.roots[s])
             + f"; indexing the bundled demo sessions from {DEMO_DIR} into {db} instead.")
     if not args.json:
         err(f"indexing {', '.join(s.value for s in sources)} into {db}")
-    roots = {s: settings.roots_for(s, claude_dir, codex_dir) for s in sources}
+    roots = {s: settings.roots_for(s, dirs.get(s)) for s in sources}
     run = run_index(sources, db, roots, full=args.full)
     summary = run.summary()
     summary["demo"] = demo

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from ..config import WEEKDAYS, checked_timezone, usage_timezone
 from ..output import Col, number, print_json, safe, table
-from ..sources import SOURCE_NAMES, UnknownSourceError, parse_sources
+from ..sources import SOURCE_NAMES, UnknownSourceError, parse_sources, specs
 from .common import date_arg, db_path, existing_db, fail, options, refresh, refuse
 
 PERIOD_KEYS = {"daily": "day", "weekly": "week", "monthly": "month", "session": "session_id"}
@@ -143,7 +143,8 @@ def _limits(db: Path, sources: list[str] | None, tz: str, args: argparse.Namespa
         from ..blocks import usage_blocks
         from ..limits import plot_windows
 
-        plot_windows(summary["days"], usage_blocks(db, ["claude"], project=args.project), args.plot)
+        block_sources = [s.name for s in specs() if s.plan_blocks]
+        plot_windows(summary["days"], usage_blocks(db, block_sources, project=args.project), args.plot)
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0

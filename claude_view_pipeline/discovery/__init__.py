@@ -1,7 +1,7 @@
 """Pass 1: find each source's session files and fingerprint them (path, size, mtime_ns).
 
-One module per source decides which files belong to it; this module holds the shared
-walk and the record type. Discovery only stats files, it never opens them.
+Each source's module decides which files belong to it (``find_files``); this module holds
+the shared walk and the record type. Discovery only stats files, it never opens them.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ class SessionFile:
     path: str
     size: int
     mtime_ns: int
-    # "main", "subagent" (Claude agent-*.jsonl) or "archived" (Codex archived_sessions/)
+    # "main", "subagent" (a subagent's transcript) or "archived" (an archived copy), as its
+    # source's discovery says
     kind: str = "main"
 
     @property
@@ -30,7 +31,7 @@ class SessionFile:
         return (self.size, self.mtime_ns)
 
 
-def walk_jsonl(root: Path, accept: Callable[[str, str], bool]) -> Iterable[tuple[str, os.stat_result]]:
+def walk_files(root: Path, accept: Callable[[str, str], bool]) -> Iterable[tuple[str, os.stat_result]]:
     """Yield (path, stat) for regular files under root whose (dirpath, name) is accepted,
     each path as the index stores it (paths.text_path: a name that is not UTF-8 escaped).
 
@@ -50,7 +51,7 @@ def walk_jsonl(root: Path, accept: Callable[[str, str], bool]) -> Iterable[tuple
             try:
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
-                elif entry.name.endswith(".jsonl") and accept(current, entry.name):
+                elif accept(current, entry.name):
                     try:
                         st = entry.stat()
                     except OSError:
@@ -81,11 +82,11 @@ def fingerprint_digest(files: list[SessionFile]) -> str:
 
 def discover(source: Source, roots: list[Path]) -> list[SessionFile]:
     """All session files of one source under its roots, sorted by path (deterministic)."""
-    from . import claude, codex
+    from ..sources import module
 
-    finder = {Source.CLAUDE: claude.find_files, Source.CODEX: codex.find_files}[source]
+    find_files = module(source).find_files
     files: dict[str, SessionFile] = {}
     for root in roots:
-        for f in finder(root):
+        for f in find_files(root):
             files.setdefault(f.path, f)
     return [files[p] for p in sorted(files)]

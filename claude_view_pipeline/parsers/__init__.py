@@ -1,20 +1,13 @@
-"""Pass 2: one parser module per source, all behind one function shape
-``parse_file(path) -> FileParse``. The parser is chosen by the root a file was found
-under and the parser itself confirms the content (see sniff.py)."""
+"""Pass 2: one module per source (its SPEC, discovery and parser), every parser behind one
+function shape ``parse_file(path, sink=None) -> FileParse``. The parser is chosen by the root
+a file was found under, and the parser itself confirms the content (see sniff.py)."""
 
 from __future__ import annotations
 
 import time
-from typing import Callable
 
-from ..sources import Source
-from . import claude, codex
+from ..sources import Source, module
 from .base import REJECT_IO_ERROR, REJECT_LINE_TOO_LARGE, FileParse, LineTooLarge, Message, MessageSink, Session
-
-PARSERS: dict[Source, Callable[..., FileParse]] = {  # (path, sink=None) -> FileParse
-    Source.CLAUDE: claude.parse_file,
-    Source.CODEX: codex.parse_file,
-}
 
 
 def parse_file(source: Source, path: str, sink: MessageSink | None = None) -> FileParse:
@@ -23,7 +16,7 @@ def parse_file(source: Source, path: str, sink: MessageSink | None = None) -> Fi
     a parser bug on odd input is a ``parse_error``."""
     started = time.perf_counter()
     try:
-        result = PARSERS[source](path, sink=sink)
+        result = module(source).parse_file(path, sink=sink)
     except OSError as exc:
         result = FileParse(source, path, rejection=REJECT_IO_ERROR, detail=f"{type(exc).__name__}: {exc}")
     except LineTooLarge as exc:  # this file alone: the run goes on
@@ -34,4 +27,4 @@ def parse_file(source: Source, path: str, sink: MessageSink | None = None) -> Fi
     return result
 
 
-__all__ = ["PARSERS", "FileParse", "Message", "MessageSink", "Session", "parse_file"]
+__all__ = ["FileParse", "Message", "MessageSink", "Session", "parse_file"]

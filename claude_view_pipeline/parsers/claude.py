@@ -7,9 +7,12 @@ become one assistant message and one API call with the fieldwise maximum usage.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
+from ..discovery import SessionFile, walk_files
+from ..source_spec import SourceSpec, dedupe, env_dir, home
 from ..sources import Source, canonical_id
 from .base import (
     REJECT_EMPTY,
@@ -25,9 +28,50 @@ from .base import (
     json_text,
     parse_timestamp,
 )
-from .sniff import CLAUDE_LINE_TYPES, sniff_line
+from .sniff import sniff_line
 
 SOURCE = Source.CLAUDE
+
+
+def _roots(env: Mapping[str, str]) -> list[Path]:
+    """``CLAUDE_PROJECTS_DIR``; else each ``$CLAUDE_CONFIG_DIR/projects`` (ccusage accepts a
+    comma-separated list; so do we); else ``~/.claude/projects`` and ``~/.config/claude/projects``
+    (where some v1.0.30-era builds wrote, ccusage #121)."""
+    explicit = env_dir(env, "CLAUDE_PROJECTS_DIR")
+    if explicit:
+        return [explicit]
+    if env.get("CLAUDE_CONFIG_DIR", "").strip():
+        dirs = [d.strip() for d in env["CLAUDE_CONFIG_DIR"].split(",") if d.strip()]
+        return dedupe([Path(d).expanduser() / "projects" for d in dirs])
+    return dedupe([home() / ".claude" / "projects", home() / ".config" / "claude" / "projects"])
+
+
+SPEC = SourceSpec(
+    name="claude", label="Claude Code", roots=_roots, settings=("CLAUDE_PROJECTS_DIR", "CLAUDE_CONFIG_DIR"),
+    provider="anthropic", plan_blocks=True, colour="#d97757", corpus_dir="projects",
+)
+
+# Line types of a Claude Code transcript; lines of other types with its envelope are drift.
+CLAUDE_LINE_TYPES = frozenset({
+    "user", "assistant", "system", "summary", "file-history-snapshot", "progress",
+    "queue-operation", "attachment", "ai-title", "last-prompt", "mode", "permission-mode",
+    "bridge-session", "atis-latch", "cost-state", "custom-title", "agent-name", "tag",
+    "pr-link", "worktree-state",
+})
+_ENVELOPE_KEYS = ("sessionId", "parentUuid", "uuid", "isSidechain", "leafUuid")
+
+
+def looks_like(line: dict) -> bool:
+    """A Claude Code line: its envelope keys, or one of its line types with no role of its own."""
+    return any(k in line for k in _ENVELOPE_KEYS) or (line.get("type") in CLAUDE_LINE_TYPES and "role" not in line)
+
+
+def find_files(root: Path) -> Iterator[SessionFile]:
+    """Every ``*.jsonl`` under ``projects/`` (content decides the rest); ``agent-*.jsonl`` are
+    subagent transcripts, in either layout (docs/parsing-rules.md)."""
+    for path, st in walk_files(root, lambda dirpath, name: name.endswith(".jsonl")):
+        kind = "subagent" if os.path.basename(path).startswith("agent-") else "main"
+        yield SessionFile(SOURCE, path, st.st_size, st.st_mtime_ns, kind)
 
 # Lines that carry no conversation content; they only feed subagent links or UI state.
 _SILENT_TYPES = CLAUDE_LINE_TYPES - {"user", "assistant", "system", "summary"}
@@ -155,18 +199,18 @@ def _read_lines(path: str, result: FileParse, counts: dict) -> Iterator[tuple[in
     line of the other source, rejects the file and stops. ``counts`` gets own_lines."""
     seen_uuids: set[str] = set()
     for line_no, line in iter_json_lines(path, result):
-        looks_like = sniff_line(line)
-        if looks_like is Source.CODEX:
+        seen_as = sniff_line(line)
+        if seen_as is not None and seen_as is not SOURCE:
             if counts["own_lines"] == 0:
                 # the first recognisable line is another source's: never parse it as ours
                 result.rejection = REJECT_SOURCE_MISMATCH
-                result.detail = f"first recognisable line is a {looks_like.value} line (line {line_no})"
+                result.detail = f"first recognisable line is a {seen_as.value} line (line {line_no})"
                 return
             result.unknown_types[f"foreign:{line.get('type')}"] += 1
             result.lines_skipped += 1
             continue
         line_type = line.get("type") if isinstance(line.get("type"), str) else None
-        if looks_like is None and line_type not in CLAUDE_LINE_TYPES:
+        if seen_as is None and line_type not in CLAUDE_LINE_TYPES:
             result.unknown_types[f"line:{line_type}"] += 1
             result.lines_skipped += 1
             continue

@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Iterator, Mapping
 
 import orjson
 
+from ..discovery import SessionFile, walk_files
+from ..source_spec import SourceSpec, dedupe, env_dir, home
 from ..sources import Source, canonical_id
 from .codex_models import default_model
 from .base import (
@@ -38,6 +41,57 @@ from .sniff import sniff_line
 SOURCE = Source.CODEX
 
 _UUID_TAIL = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
+
+
+def _roots(env: Mapping[str, str]) -> list[Path]:
+    """The ``sessions`` date tree (``CODEX_SESSIONS_DIR``, else ``$CODEX_HOME/sessions``, else
+    ``~/.codex/sessions``) and ``archived_sessions`` beside it (ccusage #1177)."""
+    codex_home = env_dir(env, "CODEX_HOME")
+    sessions = env_dir(env, "CODEX_SESSIONS_DIR") or (codex_home or home() / ".codex") / "sessions"
+    archived = (codex_home / "archived_sessions") if codex_home else sessions.parent / "archived_sessions"
+    return dedupe([sessions, archived])
+
+
+def _roots_for_dir(sessions_dir: Path) -> list[Path]:
+    """An explicit sessions directory: the tree itself and its sibling archive."""
+    return dedupe([sessions_dir, sessions_dir.parent / "archived_sessions"])
+
+
+def _id_from_path(path: str) -> str:
+    stem = Path(path).stem
+    m = _UUID_TAIL.search(stem)
+    return m.group(1) if m else stem
+
+
+SPEC = SourceSpec(
+    name="codex", label="Codex CLI", roots=_roots, roots_for_dir=_roots_for_dir, settings=("CODEX_SESSIONS_DIR", "CODEX_HOME"),
+    provider="openai", reports_reasoning=True, colour="#4a6ee0", id_from_path=_id_from_path,
+)
+
+_ENVELOPE_TYPES = frozenset({"session_meta", "response_item", "compacted", "turn_context", "event_msg"})
+_LEGACY_ITEM_TYPES = frozenset({
+    "message", "reasoning", "function_call", "function_call_output", "custom_tool_call",
+    "custom_tool_call_output", "local_shell_call", "web_search_call",
+})
+
+
+def looks_like(line: dict) -> bool:
+    """A Codex line: the ``{timestamp, type, payload}`` envelope (types newer than we know
+    included), the brief ``record_type`` format, or the legacy bare items and first line."""
+    t = line.get("type")
+    if "payload" in line and "timestamp" in line and isinstance(t, str):
+        return True
+    if "record_type" in line or t in _LEGACY_ITEM_TYPES:
+        return True
+    return t is None and "id" in line and "timestamp" in line  # legacy bare SessionMeta first line
+
+
+def find_files(root: Path) -> Iterator[SessionFile]:
+    """``rollout-*.jsonl`` only (``$CODEX_HOME/history.jsonl`` is not a session), in the date
+    tree or flat (the oldest builds); under ``archived_sessions/`` they are archived."""
+    kind = "archived" if root.name == "archived_sessions" else "main"
+    for path, st in walk_files(root, lambda dirpath, name: name.startswith("rollout-") and name.endswith(".jsonl")):
+        yield SessionFile(SOURCE, path, st.st_size, st.st_mtime_ns, kind)
 
 # User text Codex injects itself (environment context, AGENTS.md instructions): context, not a prompt.
 INJECTED_PREFIXES = (
@@ -399,7 +453,7 @@ def _prescan(path: str) -> tuple[bool, str | None]:
                 line = orjson.loads(raw.removeprefix(BOM))
             except orjson.JSONDecodeError:
                 continue
-            if isinstance(line, dict) and sniff_line(line) is Source.CODEX:
+            if isinstance(line, dict) and sniff_line(line) is SOURCE:
                 ltype, payload = _envelope(line)
                 if ltype == "event_msg" and payload.get("type") == "user_message":
                     has_user_messages = True
@@ -457,17 +511,17 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
         mirrors_dropped, st.first_model = _prescan(path)
 
     for line_no, line in iter_json_lines(path, result):
-        looks_like = sniff_line(line)
-        if looks_like is Source.CLAUDE:
+        seen_as = sniff_line(line)
+        if seen_as is not None and seen_as is not SOURCE:
             st.foreign_lines += 1
             if st.own_lines == 0:
                 result.rejection = REJECT_SOURCE_MISMATCH
-                result.detail = f"first recognisable line is a claude line (line {line_no})"
+                result.detail = f"first recognisable line is a {seen_as.value} line (line {line_no})"
                 return result
             result.unknown_types[f"foreign:{line.get('type')}"] += 1
             result.lines_skipped += 1
             continue
-        if looks_like is None:
+        if seen_as is None:
             result.unknown_types[f"line:{line.get('type')}"] += 1
             result.lines_skipped += 1
             continue
@@ -484,7 +538,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
             continue
         if sink is not None and st.meta is not None and len(st.messages) >= FLUSH_EVERY:
             # the session's id is settled once its first session_meta was read
-            _flush(st, sink, canonical_id(SOURCE, st.meta_id or _id_from_filename(path)), mirrors_dropped)
+            _flush(st, sink, canonical_id(SOURCE, st.meta_id or _id_from_path(path)), mirrors_dropped)
 
         if ltype == "session_meta":
             _session_meta(st, payload.get("meta") if isinstance(payload.get("meta"), dict) else payload, ts)
@@ -525,7 +579,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
         st.messages = [m for m in st.messages if id(m) not in drop]
 
     meta = st.meta or {}
-    source_session_id = st.meta_id or _id_from_filename(path)
+    source_session_id = st.meta_id or _id_from_path(path)
     _settle_models(st, st.messages)
     if sink is not None:
         _flush(st, sink, canonical_id(SOURCE, source_session_id), mirrors_dropped, everything=True)
@@ -553,12 +607,6 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
     )
     result.sessions.append(session)
     return result
-
-
-def _id_from_filename(path: str) -> str:
-    stem = Path(path).stem
-    m = _UUID_TAIL.search(stem)
-    return m.group(1) if m else stem
 
 
 def _lineage(meta: dict) -> tuple[str | None, str | None]:

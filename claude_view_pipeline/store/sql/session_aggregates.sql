@@ -55,8 +55,8 @@ SELECT e.session_id,
        coalesce(c.cache_creation_5m_tokens, 0)::BIGINT AS cache_creation_5m_tokens,
        coalesce(c.cache_creation_1h_tokens, 0)::BIGINT AS cache_creation_1h_tokens,
        coalesce(c.output_tokens, 0)::BIGINT AS output_tokens,
-       -- only Codex reports reasoning tokens; NULL for a source that does not
-       CASE WHEN e.source = 'codex' THEN coalesce(c.reasoning_sum, 0) END::BIGINT AS reasoning_tokens,
+       -- NULL for a source whose logs do not report reasoning (SourceSpec.reports_reasoning)
+       CASE WHEN list_contains($reasoning_sources, e.source) THEN coalesce(c.reasoning_sum, 0) END::BIGINT AS reasoning_tokens,
        (coalesce(c.input_tokens, 0) + coalesce(c.cache_read_tokens, 0)
         + coalesce(c.cache_creation_tokens, 0) + coalesce(c.output_tokens, 0))::BIGINT AS total_tokens,
        m.primary_model,
