@@ -63,7 +63,8 @@ _ENVELOPE_KEYS = ("sessionId", "parentUuid", "uuid", "isSidechain", "leafUuid")
 
 def looks_like(line: dict) -> bool:
     """A Claude Code line: its envelope keys, or one of its line types with no role of its own."""
-    return any(k in line for k in _ENVELOPE_KEYS) or (line.get("type") in CLAUDE_LINE_TYPES and "role" not in line)
+    t = line.get("type")
+    return any(k in line for k in _ENVELOPE_KEYS) or (isinstance(t, str) and t in CLAUDE_LINE_TYPES and "role" not in line)
 
 
 def find_files(root: Path) -> Iterator[SessionFile]:

@@ -81,7 +81,7 @@ def looks_like(line: dict) -> bool:
     t = line.get("type")
     if "payload" in line and "timestamp" in line and isinstance(t, str):
         return True
-    if "record_type" in line or t in _LEGACY_ITEM_TYPES:
+    if "record_type" in line or (isinstance(t, str) and t in _LEGACY_ITEM_TYPES):
         return True
     return t is None and "id" in line and "timestamp" in line  # legacy bare SessionMeta first line
 
