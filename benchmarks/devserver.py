@@ -20,6 +20,8 @@ import duckdb
 
 from claude_view_pipeline.config import environ_without_settings
 
+from .synth import corpus_env
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -94,14 +96,13 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 1.0):
 
 @contextmanager
 def dagster_dev(base: Path, corpus: Path, sensor_interval_s: int, log_name: str = "dagster-dev.log"):
-    """`dagster dev` serving this project over the synthetic corpus in ``corpus`` (its
-    claude/projects and codex/sessions), indexing into ``base/index.duckdb``; stopped (the
+    """`dagster dev` serving this project over the synthetic corpus in ``corpus`` (every
+    source's directory in it), indexing into ``base/index.duckdb``; stopped (the
     whole process group) on exit. Yields (server, log text getter)."""
     db = base / "index.duckdb"
     env_extra = {
         "CLAUDE_VIEW_DB": str(db),
-        "CLAUDE_PROJECTS_DIR": str(corpus / "claude/projects"),
-        "CODEX_SESSIONS_DIR": str(corpus / "codex/sessions"),
+        **corpus_env(corpus),
         "CLAUDE_VIEW_SENSOR_INTERVAL": str(sensor_interval_s),
     }
     home = base / "dagster_home"

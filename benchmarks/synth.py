@@ -1,4 +1,4 @@
-"""A deterministic synthetic corpus of Claude Code and Codex sessions, with ground truth.
+"""A deterministic synthetic corpus of sessions of every source, with ground truth.
 
 The generator writes both layouts as the real tools do, with the traps of FORMATS.md:
 Claude responses streamed over several lines (partial output_tokens on early lines), tool
@@ -7,9 +7,10 @@ prompts and answers, injected ``<environment_context>``, repeated and null
 ``token_count`` events, every kind of tool call, model switches between turns.
 
 Ground truth is what the generator decided to write (prompts typed, calls made, tokens
-spent), not what a parser reads back, so tests can hold the parsers to it.
+spent), not what a parser reads back, so tests can hold the parsers to it. Claude and Codex
+are written here; each other source by its own ``benchmarks/synth_<name>.py``.
 
-    python -m benchmarks.synth OUT_DIR [--claude N] [--codex N] [--seed S]
+    python -m benchmarks.synth OUT_DIR [--claude N] [--codex N] [--gemini N ...] [--seed S]
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ import json
 import random
 import uuid
 from datetime import datetime, timedelta, timezone
+from importlib import import_module
 from pathlib import Path
+from typing import Mapping
 
 import orjson
+
+from claude_view_pipeline.sources import SOURCE_NAMES, Source
 
 CLAUDE_MODELS = ("claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805", "claude-haiku-4-5-20251001")
 CODEX_MODELS = ("gpt-5-codex", "gpt-5.1", "gpt-5.2-codex")
@@ -257,10 +262,12 @@ def _codex_session(rng: random.Random, index: int, pad_bytes: int = 0) -> tuple[
 
 
 def generate(out_dir: Path, claude_sessions: int = 300, codex_sessions: int = 300, seed: int = 7,
-             pad_bytes: int | tuple[int, int] = 0) -> dict:
+             pad_bytes: int | tuple[int, int] = 0, more: Mapping[str, int] | None = None) -> dict:
     """Write the corpus under out_dir (claude/projects, codex/sessions) and ground_truth.json.
     ``pad_bytes`` (one value, or Claude's and Codex's) lengthens tool outputs; benchmarks use
-    it to reach real session sizes."""
+    it to reach real session sizes. ``more``: sessions of the other sources by name, each
+    written by its generator (benchmarks/synth_<name>.py) under ``<name>/<corpus_dir>``, the
+    directory a user would pass as ``--<name>-dir``."""
     claude_pad, codex_pad = pad_bytes if isinstance(pad_bytes, tuple) else (pad_bytes, pad_bytes)
     out_dir = Path(out_dir)
     claude_root = out_dir / "claude" / "projects"
@@ -280,21 +287,48 @@ def generate(out_dir: Path, claude_sessions: int = 300, codex_sessions: int = 30
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         truth[t["id"]] = t
+    for offset, (name, count) in enumerate((more or {}).items(), start=2):
+        generator = import_module(f"benchmarks.synth_{name}")
+        truth.update(generator.generate(source_dir(out_dir, name), count, random.Random(seed + offset), claude_pad))
     result = {"seed": seed, "claude_sessions": claude_sessions, "codex_sessions": codex_sessions, "sessions": truth}
+    if more:
+        result["more_sessions"] = dict(more)
     (out_dir / "ground_truth.json").write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
     return result
 
 
+# fixtures/demo: generate(DIR, claude_sessions=4, codex_sessions=3, seed=2026, more=DEMO_MORE)
+DEMO_MORE = {name: 2 for name in SOURCE_NAMES[2:]}
+
+
+def source_dir(out_dir: Path, name: str) -> Path:
+    """Where the corpus keeps a source's files: the directory ``--<name>-dir`` takes."""
+    return Path(out_dir) / name / Source(name).spec.corpus_dir
+
+
+def corpus_env(out_dir: Path) -> dict[str, str]:
+    """Each source's own setting pointed at the corpus, for processes that take no flags
+    (``dagster dev``): Claude's and Codex's name the directory ``--<name>-dir`` takes, the
+    other agents' the one above it, as the agents themselves read them."""
+    out_dir = Path(out_dir)
+    return {"CLAUDE_PROJECTS_DIR": str(source_dir(out_dir, "claude")), "CODEX_SESSIONS_DIR": str(source_dir(out_dir, "codex")),
+            "GEMINI_DATA_DIR": str(out_dir / "gemini"), "QWEN_DATA_DIR": str(out_dir / "qwen"),
+            "COPILOT_HOME": str(out_dir / "copilot"), "OPENCODE_DATA_DIR": str(out_dir / "opencode")}
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Write a deterministic synthetic Claude + Codex corpus with ground truth.")
+    p = argparse.ArgumentParser(description="Write a deterministic synthetic corpus of every source with ground truth.")
     p.add_argument("out_dir", type=Path)
     p.add_argument("--claude", type=int, default=300)
     p.add_argument("--codex", type=int, default=300)
+    for name in SOURCE_NAMES[2:]:
+        p.add_argument(f"--{name}", type=int, default=0, help=f"{Source(name).spec.label} sessions (default 0)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--pad-bytes", type=int, default=0, help="lengthen each tool output by this many bytes")
     a = p.parse_args(argv)
-    generate(a.out_dir, a.claude, a.codex, a.seed, a.pad_bytes)
-    print(f"wrote {a.claude} Claude and {a.codex} Codex sessions under {a.out_dir}")
+    more = {name: getattr(a, name) for name in SOURCE_NAMES[2:] if getattr(a, name)}
+    result = generate(a.out_dir, a.claude, a.codex, a.seed, a.pad_bytes, more)
+    print(f"wrote {len(result['sessions'])} sessions under {a.out_dir}")
     return 0
 
 

@@ -13,7 +13,7 @@ from .parsers.base import FileParse
 AGGREGATE_COLUMNS = (
     "message_count", "user_prompt_count", "api_call_count", "tool_call_count", "input_tokens",
     "cache_read_tokens", "cache_creation_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens", "output_tokens", "reasoning_tokens", "total_tokens",
-    "primary_model", "model_assumed", "models", "compaction_count", "microcompaction_count", "aborted_turn_count",
+    "agent_cost_usd", "primary_model", "model_assumed", "models", "compaction_count", "microcompaction_count", "aborted_turn_count",
     "inherited_records",
 )
 

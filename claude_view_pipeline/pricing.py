@@ -180,10 +180,11 @@ def _cache_has_providers(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 # each call of the relation ``calls`` priced by its model's steps (NULL cost for a model with
-# no price), with the genai-prices model and provider that priced it
+# no price, or a call whose tokens the log does not all give), with the genai-prices model and
+# provider that priced it
 COSTED_SQL = """
 SELECT c.*, p.price_model, p.price_provider,
-       CASE WHEN p.model IS NOT NULL THEN (
+       CASE WHEN p.model IS NOT NULL AND NOT c.usage_unknown THEN (
            c.input_tokens * step_price(p."input", r.request_input)
          + c.cache_read_tokens * step_price(p.cache_read, r.request_input)
          + c.cache_creation_5m_tokens * step_price(p.cache_write_5m, r.request_input)
@@ -214,7 +215,7 @@ def call_cost(source: str, provider: str | None, model: str, input_tokens: int, 
         con.execute(
             "CREATE TEMP TABLE calls AS SELECT ?::VARCHAR AS source, ?::VARCHAR AS model_provider, ?::VARCHAR AS model,"
             " ?::BIGINT AS input_tokens, ?::BIGINT AS cache_read_tokens, ?::BIGINT AS cache_creation_5m_tokens,"
-            " ?::BIGINT AS cache_creation_1h_tokens, ?::BIGINT AS output_tokens",
+            " ?::BIGINT AS cache_creation_1h_tokens, ?::BIGINT AS output_tokens, false AS usage_unknown",
             [source, provider or "", model, input_tokens, cache_read, cache_write_5m, cache_write_1h, output])
         return con.execute(f"SELECT cost_usd FROM ({COSTED_SQL})").fetchone()[0]
     finally:

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 REGISTRY: dict[str, str] = {
     "claude": "claude_view_pipeline.parsers.claude",
     "codex": "claude_view_pipeline.parsers.codex",
+    "gemini": "claude_view_pipeline.parsers.gemini",
+    "qwen": "claude_view_pipeline.parsers.qwen",
+    "copilot": "claude_view_pipeline.parsers.copilot",
+    "opencode": "claude_view_pipeline.parsers.opencode",
 }
 
 

@@ -52,7 +52,7 @@ MESSAGES_SCHEMA = pa.schema([
     ("model", pa.string()), ("model_provider", pa.string()), ("model_assumed", pa.bool_()), ("input_tokens", pa.int64()),
     ("cache_read_tokens", pa.int64()), ("cache_creation_tokens", pa.int64()),
     ("cache_creation_5m_tokens", pa.int64()), ("cache_creation_1h_tokens", pa.int64()), ("output_tokens", pa.int64()),
-    ("reasoning_tokens", pa.int64()),
+    ("reasoning_tokens", pa.int64()), ("agent_cost_usd", pa.float64()),
 ])
 
 FILE_RESULTS_SCHEMA = pa.schema([

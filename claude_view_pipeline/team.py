@@ -41,13 +41,13 @@ _TOKENS = ("input_tokens", "cache_read_tokens", "cache_creation_tokens", "cache_
 # Every table of the store has its schema written out: a type is never inferred from the rows
 # of one push (a team with no Codex session has a reasoning column of nulls only).
 CALL = pa.struct([("used_at", _TS), ("model", pa.string()), ("model_provider", pa.string()),
-                  ("model_assumed", pa.bool_()), *[(k, pa.int64()) for k in _TOKENS]])
+                  ("model_assumed", pa.bool_()), *[(k, pa.int64()) for k in _TOKENS], ("agent_cost_usd", pa.float64())])
 SCHEMA = pa.schema([
     ("host", pa.string()), ("source", pa.string()), ("id", pa.string()), ("source_session_id", pa.string()),
     ("project", pa.string()), ("project_key", pa.string()), ("started_at", _TS),
     ("ended_at", _TS), ("primary_model", pa.string()), ("message_count", pa.int64()),
     ("api_call_count", pa.int64()), *[(k, pa.int64()) for k in (*_TOKENS, "total_tokens")],
-    ("calls", pa.list_(CALL)), ("first_pushed_at", _TS), ("pushed_at", _TS),
+    ("calls", pa.list_(CALL)), ("agent_cost_usd", pa.float64()), ("first_pushed_at", _TS), ("pushed_at", _TS),
 ])
 # what a push compares to decide whether anything changed (not when it was pushed)
 _CONTENT = [f.name for f in SCHEMA if f.name not in ("first_pushed_at", "pushed_at")]
@@ -61,7 +61,7 @@ DAILY_SCHEMA = pa.schema([
     ("project", pa.string()), ("project_key", pa.string()), ("sessions", pa.int64()), ("api_call_count", pa.int64()),
     *[(k, pa.int64()) for k in (*_TOKENS, "total_tokens")], ("cost_usd", pa.float64()), ("unpriced_tokens", pa.int64()),
     ("model_assumed", pa.bool_()), ("price_model", pa.string()), ("price_provider", pa.string()),
-    ("timezone", pa.string()), ("price_data_version", pa.string()),
+    ("timezone", pa.string()), ("price_data_version", pa.string()), ("agent_cost_usd", pa.float64()),
 ])
 
 # A host name is a partition of the store and of Dagster, and a directory of its data files:
@@ -180,11 +180,12 @@ def local_rows(db_path: Path, source: Source, host: str) -> pa.Table:
                    s.started_at, s.ended_at, s.primary_model, s.message_count::BIGINT AS message_count,
                    s.api_call_count::BIGINT AS api_call_count,
                    {", ".join(f"s.{k}::BIGINT AS {k}" for k in (*_TOKENS, "total_tokens"))},
-                   coalesce(c.calls, []) AS calls
+                   coalesce(c.calls, []) AS calls, s.agent_cost_usd
             FROM sessions s LEFT JOIN (
                 SELECT session_id, list(struct_pack(used_at := coalesce(usage_at, "timestamp"), model := model,
                        model_provider := model_provider, model_assumed := coalesce(model_assumed, false),
-                       {", ".join(f"{k} := {k}::BIGINT" for k in _TOKENS)}) ORDER BY ordinal) AS calls
+                       {", ".join(f"{k} := {k}::BIGINT" for k in _TOKENS)}, agent_cost_usd := agent_cost_usd)
+                       ORDER BY ordinal) AS calls
                 FROM messages WHERE source = $src AND api_call AND NOT inherited GROUP BY session_id
             ) c ON c.session_id = s.id
             WHERE s.source = $src ORDER BY s.id
@@ -378,7 +379,8 @@ def team_usage(env: TeamEnv, period: str, tz: str) -> list[dict]:
                    -- a call pushed by a release before writes were split by lifetime: all 5-minute
                    coalesce(c.cache_creation_5m_tokens, c.cache_creation_tokens, 0) AS cache_creation_5m_tokens,
                    coalesce(c.cache_creation_1h_tokens, 0) AS cache_creation_1h_tokens,
-                   coalesce(c.output_tokens, 0) AS output_tokens, c.reasoning_tokens
+                   coalesce(c.output_tokens, 0) AS output_tokens, c.reasoning_tokens, c.agent_cost_usd,
+                   c.input_tokens IS NULL OR c.output_tokens IS NULL AS usage_unknown
             FROM owner o, UNNEST(o.calls) AS u(c)
             """
         )

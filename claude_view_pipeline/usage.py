@@ -37,7 +37,10 @@ SELECT coalesce(m.usage_at, m."timestamp") AS used_at, CAST(used_at AS DATE) AS 
        -- a write indexed before writes were split by lifetime counts as 5-minute
        coalesce(m.cache_creation_5m_tokens, m.cache_creation_tokens, 0) AS cache_creation_5m_tokens,
        coalesce(m.cache_creation_1h_tokens, 0) AS cache_creation_1h_tokens,
-       coalesce(m.output_tokens, 0) AS output_tokens, m.reasoning_tokens
+       coalesce(m.output_tokens, 0) AS output_tokens, m.reasoning_tokens, m.agent_cost_usd,
+       -- the log does not give this call's input (a Copilot session that ended without its
+       -- usage summary) or any of its tokens: what it gives counts, its cost is not known
+       m.input_tokens IS NULL OR m.output_tokens IS NULL AS usage_unknown
 FROM messages m JOIN sessions s ON s.id = m.session_id
 WHERE m.api_call AND NOT m.inherited AND used_at IS NOT NULL
   AND (? IS NULL OR list_contains(?::VARCHAR[], m.source))
@@ -60,6 +63,8 @@ USAGE_MEASURES = """
     CASE WHEN bool_or(cost_usd IS NULL) THEN sum(input_tokens + cache_read_tokens + cache_creation_5m_tokens
                                                  + cache_creation_1h_tokens + output_tokens) ELSE 0 END::BIGINT AS unpriced_tokens,
     bool_or(model_assumed) AS model_assumed,
+    -- what the agent itself recorded the calls cost (OpenCode), beside our estimate
+    sum(agent_cost_usd) AS agent_cost_usd,
     string_agg(DISTINCT price_model, ',' ORDER BY price_model) AS price_model,
     string_agg(DISTINCT price_provider, ',' ORDER BY price_provider) AS price_provider"""
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import orjson
 
 from claude_view_pipeline.config import environ_without_settings
@@ -59,3 +60,31 @@ def shared_corpus() -> Path:
 
 # a test that reads the shared corpus of real session files
 requires_corpus = pytest.mark.usefixtures("shared_corpus")
+
+
+# what the synthetic generators record as ground truth, and the index holds to compare
+TRUTH_COLUMNS = (
+    "id", "input_tokens", "cache_read_tokens", "cache_creation_tokens", "output_tokens", "reasoning_tokens",
+    "total_tokens", "user_prompt_count", "tool_call_count", "api_call_count", "primary_model",
+)
+
+
+def indexed_sessions(db) -> dict[str, dict]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(
+            f"SELECT {', '.join(TRUTH_COLUMNS)},"
+            " strftime(started_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%g') || 'Z',"
+            " strftime(ended_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%g') || 'Z' FROM sessions"
+        ).fetchall()
+    finally:
+        con.close()
+    cols = (*TRUTH_COLUMNS, "started_at", "ended_at")
+    return {r[0]: dict(zip(cols, r)) for r in rows}
+
+
+def assert_matches_ground_truth(db, truth: dict) -> None:
+    got = indexed_sessions(db)
+    assert sorted(got) == sorted(truth)
+    mismatches = {sid: {k: (got[sid][k], t[k]) for k in got[sid] if got[sid][k] != t[k]} for sid, t in truth.items()}
+    assert {sid: d for sid, d in mismatches.items() if d} == {}

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import claude_view_pipeline
-from benchmarks.synth import generate
+from benchmarks.synth import DEMO_MORE, generate
 
 from helpers import FIXTURES, REPO
 
@@ -21,7 +21,7 @@ def test_core_package_imports_no_dagster():
 
 
 def test_demo_fixtures_are_the_generators_output(tmp_path):
-    generate(tmp_path, claude_sessions=4, codex_sessions=3, seed=2026)
+    generate(tmp_path, claude_sessions=4, codex_sessions=3, seed=2026, more=DEMO_MORE)
     cmp = filecmp.dircmp(tmp_path, FIXTURES / "demo")
     def diffs(c):
         return c.left_only + c.right_only + c.diff_files + [d for sub in c.subdirs.values() for d in diffs(sub)]

@@ -7,33 +7,7 @@ import pytest
 
 from benchmarks.synth import generate
 
-from helpers import CORPUS, FIXTURES, requires_corpus, run_cli
-
-TRUTH_COLUMNS = (
-    "id", "input_tokens", "cache_read_tokens", "cache_creation_tokens", "output_tokens", "reasoning_tokens",
-    "total_tokens", "user_prompt_count", "tool_call_count", "api_call_count", "primary_model",
-)
-
-
-def indexed_sessions(db) -> dict[str, dict]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        rows = con.execute(
-            f"SELECT {', '.join(TRUTH_COLUMNS)},"
-            " strftime(started_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%g') || 'Z',"
-            " strftime(ended_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%g') || 'Z' FROM sessions"
-        ).fetchall()
-    finally:
-        con.close()
-    cols = (*TRUTH_COLUMNS, "started_at", "ended_at")
-    return {r[0]: dict(zip(cols, r)) for r in rows}
-
-
-def assert_matches_ground_truth(db, truth: dict) -> None:
-    got = indexed_sessions(db)
-    assert sorted(got) == sorted(truth)
-    mismatches = {sid: {k: (got[sid][k], t[k]) for k in got[sid] if got[sid][k] != t[k]} for sid, t in truth.items()}
-    assert {sid: d for sid, d in mismatches.items() if d} == {}
+from helpers import CORPUS, FIXTURES, assert_matches_ground_truth, requires_corpus, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +58,9 @@ def test_human_summary(tmp_path, synthetic):
 
 def test_unknown_source_exits_2_before_any_work(tmp_path):
     db = tmp_path / "index.duckdb"
-    proc = run_cli("index", "--sources", "gemini", "--db", str(db))
+    proc = run_cli("index", "--sources", "nosuch", "--db", str(db))
     assert proc.returncode == 2
-    assert "unknown source 'gemini'; valid sources are: claude, codex" in proc.stderr
+    assert "unknown source 'nosuch'; valid sources are: claude, codex, gemini, qwen, copilot, opencode" in proc.stderr
     assert not db.exists() and not (tmp_path / "index.duckdb.staging").exists()
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from benchmarks.synth import generate
+from benchmarks.synth import generate, source_dir
 from claude_view_pipeline.cli import build_parser, main
 from claude_view_pipeline.config import is_setting
+from claude_view_pipeline.sources import SOURCE_NAMES
 
 from helpers import run_cli
 
@@ -82,7 +83,9 @@ class Ctx:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("flags")
-    generate(root / "c", claude_sessions=4, codex_sessions=6, seed=77)  # Codex's plan windows on two days
+    # Codex's plan windows on two days; one session of each other source, indexed only by the
+    # checks of their --<name>-dir flags
+    generate(root / "c", claude_sessions=4, codex_sessions=6, seed=77, more=dict.fromkeys(SOURCE_NAMES[2:], 1))
     proc = run_cli("index", "--db", str(root / "i.duckdb"), "--claude-dir", str(root / "c/claude/projects"),
                    "--codex-dir", str(root / "c/codex/sessions"))
     assert proc.returncode == 0, proc.stderr
@@ -269,10 +272,11 @@ CHECKS = {
     ("index", "--debug"): lambda c: c.debug_shows_the_traceback("index", "--db", c.garbage(), "--claude-dir", c.claude),
     ("index", "--db"): lambda c: _assert(_index_summary(c)["db_path"] == str(c.db)),
     ("index", "--sources"): lambda c: _assert(set(_index_summary(c, "--sources", "codex")["sources"]) == {"codex"}),
-    ("index", "--full"): lambda c: _assert([s["files_parsed"] for s in _index_summary(c, "--full")["sources"].values()] == [4, 6]),
+    ("index", "--full"): lambda c: _assert([s["files_parsed"] for s in _index_summary(c, "--full")["sources"].values()] == [4, 6, 0, 0, 0, 0]),
     ("index", "--claude-dir"): lambda c: _assert(_index_summary(c)["sources"]["claude"]["files_scanned"] == 4),
     ("index", "--codex-dir"): lambda c: _assert(_index_summary(c)["sources"]["codex"]["files_scanned"] == 6),
     ("index", "--json"): lambda c: _assert(_index_summary(c)["success"] is True),
+    **{("index", f"--{name}-dir"): (lambda name: lambda c: _source_dir(c, name))(name) for name in SOURCE_NAMES[2:]},
     ("index", "--metrics-file"): lambda c: (_index(c, "--metrics-file", c.root / "m.prom"),
                                             _assert("claude_view_files" in (c.root / "m.prom").read_text())),
     ("index", "--log-format"): lambda c: _log_format(c),
@@ -284,7 +288,7 @@ CHECKS = {
     ("report", "--debug"): lambda c: c.debug_shows_the_traceback("report", "--db", c.garbage()),
     ("report", "--db"): lambda c: _assert(c.run("report", "--db", c.db)[1].startswith("#")),
     ("report", "--out"): lambda c: (c.run("report", "--db", c.db, "--out", c.root / "r.md"), _assert((c.root / "r.md").read_text().startswith("#"))),
-    ("report", "--json"): lambda c: _assert(set(c.json("report", "--db", c.db, "--json")) == {"claude", "codex"}),
+    ("report", "--json"): lambda c: _assert(set(c.json("report", "--db", c.db, "--json")) == set(SOURCE_NAMES)),
     ("metrics", "--debug"): lambda c: c.debug_shows_the_traceback("metrics", "--db", c.garbage()),
     ("metrics", "--db"): lambda c: _assert("claude_view_files" in c.run("metrics", "--db", c.db)[1]),
     ("migrate", "--debug"): lambda c: c.debug_shows_the_traceback("migrate", "--db", c.garbage()),
@@ -309,7 +313,7 @@ TEAM = {
                                           _assert({r["host"] for r in c.json("team", "status", "--json")} >= {"flags-host"})),
     ("team push", "--no-refresh"): lambda c, s: _team_no_refresh(c),
     ("team push", "--json"): lambda c, s: _assert({r["source"] for r in c.json("team", "push", "--db", c.db, "--host", "flags-json", "--no-refresh", "--json")}
-                                                 == {"claude", "codex"}),
+                                                 == set(SOURCE_NAMES)),
     ("team status", "--debug"): lambda c, s: _team_debug(c, s, "team", "status", "--debug"),
     ("team status", "--json"): lambda c, s: _assert(isinstance(c.json("team", "status", "--json"), list)),
     ("team usage", "--debug"): lambda c, s: _team_debug(c, s, "team", "usage", "daily", "--debug"),
@@ -318,6 +322,15 @@ TEAM = {
                                                _assert(c.run("team", "usage", "daily", "--timezone", "Bad/Zone")[0] == 2)),
     ("team usage", "--json"): lambda c, s: _assert(isinstance(c.json("team", "usage", "daily", "--json"), list)),
 }
+
+
+def _source_dir(c: Ctx, name: str) -> None:
+    """Only with its directory given are a source's generated sessions found, all of them."""
+    truth = json.loads((c.root / "c/ground_truth.json").read_text())["sessions"]
+    want = sum(1 for sid in truth if sid.startswith(f"{name}:"))
+    _assert(want > 0 and _index_summary(c)["sources"][name]["sessions"] == 0)
+    given = _index_summary(c, f"--{name}-dir", source_dir(c.root / "c", name))["sources"][name]
+    _assert((given["sessions"], given["files_rejected"]) == (want, {}), given)
 
 
 def _log_format(c: Ctx) -> None:

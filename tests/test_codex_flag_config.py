@@ -12,7 +12,7 @@ import pytest
 from assets.resources import IndexSettings
 from assets.sensors import evaluate
 from claude_view_pipeline.config import ConfigError, Settings
-from claude_view_pipeline.sources import Source
+from claude_view_pipeline.sources import SOURCE_NAMES, Source
 from benchmarks.synth import generate
 
 from helpers import run_cli
@@ -43,7 +43,7 @@ def test_codex_is_on_by_default_and_a_missing_directory_is_no_error(tmp_path, co
     db = tmp_path / "i.duckdb"
     proc = run_cli("index", "--db", str(db), "--json", env=env_for(corpus))
     assert proc.returncode == 0, proc.stderr
-    assert {s: v["sessions"] for s, v in json.loads(proc.stdout)["sources"].items()} == {"claude": 5, "codex": 4}
+    assert {s: v["sessions"] for s, v in json.loads(proc.stdout)["sources"].items()} == {**dict.fromkeys(SOURCE_NAMES, 0), "claude": 5, "codex": 4}
 
     proc = run_cli("index", "--db", str(tmp_path / "j.duckdb"), "--json", env=env_for(corpus, CODEX_SESSIONS_DIR=str(tmp_path / "no-codex-here")))
     assert proc.returncode == 0, proc.stderr
@@ -57,7 +57,7 @@ def test_disabled_codex_is_not_discovered_and_its_rows_stay(tmp_path, corpus):
     before = all_rows(db)
     proc = run_cli("index", "--db", str(db), "--json", "--full", env=env_for(corpus, ENABLE_CODEX_SOURCE="false"))
     assert proc.returncode == 0, proc.stderr
-    assert list(json.loads(proc.stdout)["sources"]) == ["claude"]  # no Codex discovery or parsing
+    assert list(json.loads(proc.stdout)["sources"]) == [s for s in SOURCE_NAMES if s != "codex"]  # no Codex discovery or parsing
     after = all_rows(db)
     assert after["codex"] == before["codex"]  # untouched, bookkeeping included
     con = duckdb.connect(str(db), read_only=True)

@@ -32,8 +32,8 @@ def test_defaults(home):
     assert s.roots[Source.CLAUDE] == [home / ".claude/projects", home / ".config/claude/projects"]
     assert s.roots[Source.CODEX] == [home / ".codex/sessions", home / ".codex/archived_sessions"]
     assert s.db_path == home / ".local/share/claude-view-pipeline/index.duckdb"
-    assert s.enabled_sources() == [Source.CLAUDE, Source.CODEX]
-    assert Settings.from_env({"ENABLE_CODEX_SOURCE": "off"}).enabled_sources() == [Source.CLAUDE]
+    assert s.enabled_sources() == [Source.CLAUDE, Source.CODEX, Source.GEMINI, Source.QWEN, Source.COPILOT, Source.OPENCODE]
+    assert Settings.from_env({"ENABLE_CODEX_SOURCE": "off"}).enabled_sources() == [Source.CLAUDE, Source.GEMINI, Source.QWEN, Source.COPILOT, Source.OPENCODE]
 
 
 @pytest.mark.parametrize("name,raw", [

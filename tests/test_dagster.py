@@ -52,7 +52,7 @@ def test_definitions_shape():
     assert keys == {"session_files", "parsed_sessions", "session_index", "verification_report", "daily_usage", "usage_blocks",
                     "sessions", "messages", "indexed_files", "index_metrics", "rate_limits"}
     job = defs.resolve_job_def("index_sessions")
-    assert job.partitions_def.get_partition_keys() == ["claude", "codex"]
+    assert job.partitions_def.get_partition_keys() == ["claude", "codex", "gemini", "qwen", "copilot", "opencode"]
     index_checks_ = {c.name for c in graph.asset_check_keys if c.asset_key == dg.AssetKey("session_index")}
     assert {c.name for c in graph.asset_check_keys if c.asset_key == dg.AssetKey("rate_limits")} == {"codex_primary_window_has_room"}
     assert index_checks_ == {c.name for c in CHECKS} and len(CHECKS) == 8
@@ -70,7 +70,7 @@ def test_table_assets_carry_their_column_schema_from_the_duckdb_schema():
     graph = defs.resolve_asset_graph()
     columns = {t: graph.get(dg.AssetKey(t)).metadata["dagster/column_schema"].columns
                for t in ("sessions", "messages", "indexed_files", "index_metrics", "rate_limits")}
-    assert {t: len(c) for t, c in columns.items()} == {"sessions": 42, "messages": 28, "indexed_files": 14, "index_metrics": 7,
+    assert {t: len(c) for t, c in columns.items()} == {"sessions": 43, "messages": 29, "indexed_files": 14, "index_metrics": 7,
                                                       "rate_limits": 9}
     first = columns["sessions"][0]
     assert (first.name, first.type, first.description, first.constraints.nullable) == (

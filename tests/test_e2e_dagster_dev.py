@@ -1,9 +1,10 @@
 """End to end against a real `dagster dev` on loopback (own DAGSTER_HOME, own process
-group): a two-partition backfill launched through GraphQL, a run for an unknown source
+group): a backfill over every source's partition launched through GraphQL, a run for an unknown source
 refused, the sensor indexing a new session file, and the UI in headless Chromium."""
 
 import json
 import shutil
+from collections import Counter
 
 import pytest
 from helpers import FIXTURES, REPO, missing
@@ -11,6 +12,7 @@ from helpers import FIXTURES, REPO, missing
 from benchmarks.devserver import dagster_dev as start_dagster_dev
 from benchmarks.devserver import wait_for
 from benchmarks.synth import generate
+from claude_view_pipeline.sources import SOURCE_NAMES
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = REPO / "test-artifacts"
@@ -21,7 +23,7 @@ ASSETS = [["session_files"], ["parsed_sessions"], ["session_index"]]
 def dagster_dev(tmp_path_factory):
     base = tmp_path_factory.mktemp("e2e")
     corpus = base / "corpus"
-    generate(corpus, claude_sessions=4, codex_sessions=3, seed=41)
+    generate(corpus, claude_sessions=4, codex_sessions=3, seed=41, more={name: 1 for name in SOURCE_NAMES[2:]})
     with start_dagster_dev(base, corpus, sensor_interval_s=2) as (server, read_log):
         yield server
         text = read_log()
@@ -33,19 +35,19 @@ def dagster_dev(tmp_path_factory):
 
 def test_asset_graph_is_served_with_partitions(dagster_dev):
     nodes = dagster_dev.gql("{ assetNodes { assetKey { path } partitionKeys } }")["assetNodes"]
-    both = ["claude", "codex"]
+    every = list(SOURCE_NAMES)
     assert {n["assetKey"]["path"][0]: n["partitionKeys"] for n in nodes} == {
-        "session_files": both, "parsed_sessions": both, "session_index": both,
-        "sessions": both, "messages": both, "indexed_files": both, "index_metrics": both, "rate_limits": both,
+        "session_files": every, "parsed_sessions": every, "session_index": every,
+        "sessions": every, "messages": every, "indexed_files": every, "index_metrics": every, "rate_limits": every,
         "verification_report": [], "daily_usage": [], "usage_blocks": [],
     }
 
 
-def test_two_partition_backfill_through_graphql(dagster_dev):
+def test_backfill_over_every_partition_through_graphql(dagster_dev):
     launched = dagster_dev.gql(
         """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
              __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
-        {"p": {"assetSelection": [{"path": p} for p in ASSETS], "partitionNames": ["claude", "codex"]}},
+        {"p": {"assetSelection": [{"path": p} for p in ASSETS], "partitionNames": list(SOURCE_NAMES)}},
     )["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
 
@@ -59,9 +61,11 @@ def test_two_partition_backfill_through_graphql(dagster_dev):
 
     backfill = wait_for(finished, 240, "the backfill to finish", interval=2)
     assert backfill["status"] == "COMPLETED_SUCCESS", backfill
-    # single-run backfill policy: both partitions in one run, so one DuckDB writer
+    # single-run backfill policy: every partition in one run, so one DuckDB writer
     assert [r["status"] for r in backfill["runs"]] == ["SUCCESS"]
-    assert dagster_dev.sessions() == {"claude": 4, "codex": 3}
+    truth = json.loads((dagster_dev.corpus / "ground_truth.json").read_text())["sessions"]
+    assert dagster_dev.sessions() == Counter(sid.split(":", 1)[0] for sid in truth)
+    assert set(dagster_dev.sessions()) == set(SOURCE_NAMES)
 
 
 def test_run_for_an_unknown_source_is_refused(dagster_dev):
@@ -70,17 +74,17 @@ def test_run_for_an_unknown_source_is_refused(dagster_dev):
         """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
              ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
         {"p": {"selector": {"repositoryLocationName": "claude_view_pipeline", "repositoryName": "__repository__", "jobName": "index_sessions"},
-               "runConfigData": {}, "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "gemini"}]}}},
+               "runConfigData": {}, "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "nosuch"}]}}},
     )["launchRun"]
     if launched["__typename"] != "LaunchRunSuccess":  # refused at launch: equally fine
-        assert "gemini" in json.dumps(launched)
+        assert "nosuch" in json.dumps(launched)
         return
     run_id = launched["run"]["runId"]
     run = wait_for(lambda: (r := dagster_dev.run(run_id))["status"] in ("FAILURE", "SUCCESS") and r, 120, "the run to end")
     assert run["status"] == "FAILURE"
     failures = [e for e in run["eventConnection"]["events"] if e["__typename"] == "ExecutionStepFailureEvent"]
     assert [f["stepKey"] for f in failures] == ["session_files"]
-    assert "unknown source 'gemini'; valid sources are: claude, codex" in failures[0]["error"]["message"]
+    assert "unknown source 'nosuch'; valid sources are: claude, codex, gemini, qwen, copilot, opencode" in failures[0]["error"]["message"]
     if before:
         assert dagster_dev.sessions() == before
 
@@ -132,7 +136,7 @@ def browser():
     # the table assets show their column schema, with the descriptions from the DuckDB schema
     ("table-columns", "/assets/sessions", ["source_session_id", "<source>:<source_session_id>", "the primary key."]),
     ("asset-graph", "/locations/claude_view_pipeline/asset-groups/session_index", ["session_files", "parsed_sessions", "session_index", "verification_report"]),
-    ("partitions", "/assets/session_index?view=partitions", ["claude", "codex"]),
+    ("partitions", "/assets/session_index?view=partitions", list(SOURCE_NAMES)),
     ("checks", "/assets/session_index?view=checks", ["sessions_id_canonical", "messages_reference_sessions", "partition_writes_own_source"]),
 ])
 def test_ui_pages_show_our_assets(dagster_dev, browser, page_name, path, expected):

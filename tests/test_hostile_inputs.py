@@ -52,7 +52,7 @@ def test_a_moved_tree_is_followed_to_its_new_place(tmp_path):
 
 def test_file_names_that_are_not_utf8_are_indexed_and_the_run_goes_on(tmp_path):
     from claude_view_pipeline.freshness import source_drift
-    from claude_view_pipeline.sources import Source
+    from claude_view_pipeline.sources import SOURCE_NAMES, Source
 
     base = os.fsencode(tmp_path)
     claude = base + b"/projects"
@@ -68,13 +68,13 @@ def test_file_names_that_are_not_utf8_are_indexed_and_the_run_goes_on(tmp_path):
     args = ["index", "--db", str(db), "--claude-dir", os.fsdecode(claude), "--codex-dir", os.fsdecode(codex), "--json"]
     first = run_cli(*args)
     assert first.returncode == 0, first.stderr
-    assert {s: v["sessions"] for s, v in json.loads(first.stdout)["sources"].items()} == {"claude": 2, "codex": 1}
+    assert {s: v["sessions"] for s, v in json.loads(first.stdout)["sources"].items()} == {**dict.fromkeys(SOURCE_NAMES, 0), "claude": 2, "codex": 1}
     # stored as text, the undecodable byte written as \xNN
     assert rows(db, "SELECT path FROM indexed_files WHERE path LIKE '%\\x%' ORDER BY path") == [
         (f"{tmp_path}/projects/-home-caf\\xe9/minimal.jsonl",),
         (f"{tmp_path}/sessions-\\xff/2026/01/10/rollout-2026-01-10T09-00-00-0199a000-0000-7000-8000-000000000001.jsonl",)]
     again = run_cli(*args)
-    assert [v["files_parsed"] for v in json.loads(again.stdout)["sources"].values()] == [0, 0]  # recognised as unchanged
+    assert [v["files_parsed"] for v in json.loads(again.stdout)["sources"].values()] == [0] * len(SOURCE_NAMES)  # recognised as unchanged
     assert source_drift(Source.CODEX, [os.fsdecode(codex)], db).in_sync
     # usage rescans the recorded roots, the one that is not UTF-8 included
     answer = run_cli("usage", "daily", "--db", str(db), "--json", "--timezone", "UTC")

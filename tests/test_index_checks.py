@@ -23,7 +23,7 @@ GOOD = [("claude:a", "claude", "a", 1, 2, 3, 4, 10, "r1"), ("codex:b", "codex", 
 
 # check -> (session rows to add to GOOD, message rows to add, ids the check must name)
 CORRUPTIONS = {
-    "sessions_source_valid": ([("gemini:c", "gemini", "c", 0, 0, 0, 0, 0, "r1"), ("claude:n", None, "n", 0, 0, 0, 0, 0, "r1")], [], ["gemini:c", "claude:n"]),
+    "sessions_source_valid": ([("nosuch:c", "nosuch", "c", 0, 0, 0, 0, 0, "r1"), ("claude:n", None, "n", 0, 0, 0, 0, 0, "r1")], [], ["nosuch:c", "claude:n"]),
     "sessions_source_session_id_present": ([("claude:", "claude", "", 0, 0, 0, 0, 0, "r1"), ("claude:x", "claude", None, 0, 0, 0, 0, 0, "r1")], [], ["claude:", "claude:x"]),
     "sessions_id_canonical": ([("abc", "claude", "abc", 0, 0, 0, 0, 0, "r1"), ("codex:d", "claude", "d", 0, 0, 0, 0, 0, "r1")], [], ["abc", "codex:d"]),
     "sessions_source_session_id_unique": ([("codex:b2", "codex", "b", 0, 0, 0, 0, 0, "r1")], [], ["codex:b", "codex:b2"]),
@@ -109,7 +109,7 @@ def test_duplicate_ids_fail_the_uniqueness_check():
 def test_partition_keys_from_run_tags():
     assert partition_keys_from_tags({"dagster/partition": "codex"}) == ["codex"]
     assert partition_keys_from_tags({"dagster/asset_partition_range_start": "claude", "dagster/asset_partition_range_end": "codex"}) == ["claude", "codex"]
-    assert partition_keys_from_tags({"dagster/asset_partition_range_start": "gemini", "dagster/asset_partition_range_end": "gemini"}) == ["gemini"]
+    assert partition_keys_from_tags({"dagster/asset_partition_range_start": "codex", "dagster/asset_partition_range_end": "codex"}) == ["codex"]
     assert partition_keys_from_tags({}) == []
 
 

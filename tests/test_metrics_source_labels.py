@@ -12,6 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.synth import generate
+from claude_view_pipeline.sources import SOURCE_NAMES
 
 from helpers import run_cli
 
@@ -53,6 +54,10 @@ def expected_rows(indexed):
         ("codex", "pass2", "ok", "lines"): float(indexed["codex_lines"] - 1),
         ("codex", "pass2", "parse_error", "lines"): 1.0,
         ("codex", "pass2", "ok", "sessions_indexed"): 3.0,
+        # a source with no files here still reports its zeros, so its series exist from the start
+        **{(s, stage, result, metric): 0.0 for s in SOURCE_NAMES if s not in ("claude", "codex")
+           for stage, result, metric in [("pass1", "ok", "files_scanned"), ("pass2", "ok", "lines"),
+                                         ("pass2", "parse_error", "lines"), ("pass2", "ok", "sessions_indexed")]},
     }
 
 

@@ -267,21 +267,46 @@ def test_a_fifo_in_place_of_a_session_file_is_an_io_error_not_a_hang(tmp_path):
     assert result.rejection == "io_error" and "not a regular file" in result.detail
 
 
-@pytest.mark.parametrize("source", [Source.CLAUDE, Source.CODEX])
+@pytest.mark.parametrize("source", list(Source))
 def test_streamed_messages_equal_the_whole_parse(monkeypatch, source):
-    # every fixture of the source (streamed responses, duplicates, resumed and subagent files,
-    # forks, compaction, legacy formats, prompt mirrors), a message at a time: nothing leaves
-    # before it can no longer change
+    # every fixture unit of the source (streamed responses, duplicates, resumed and subagent
+    # files, forks, compaction, legacy formats, prompt mirrors, a database of many sessions),
+    # a message at a time where the parser batches: nothing leaves before it can no longer change
     from dataclasses import asdict
 
-    from claude_view_pipeline.parsers import claude, codex
+    from claude_view_pipeline.sources import module
 
-    monkeypatch.setattr(claude, "FLUSH_EVERY", 1)
-    monkeypatch.setattr(codex, "FLUSH_EVERY", 1)
-    for path in sorted((FIXTURES / source.value).rglob("*.jsonl")):
+    if hasattr(module(source), "FLUSH_EVERY"):
+        monkeypatch.setattr(module(source), "FLUSH_EVERY", 1)
+    # the units discovery hands over where the fixtures are laid out as on disk, else every
+    # JSONL file (Claude's and Codex's fixtures are single files named for their case)
+    units = sorted(f.path for f in module(source).find_files(FIXTURES / source.value / source.spec.corpus_dir)) \
+        or sorted(str(p) for p in (FIXTURES / source.value).rglob("*.jsonl"))
+    assert len(units) >= 5
+    for path in units:
         whole = parse_file(source, str(path))
         got = []
         streamed = parse_file(source, str(path), sink=lambda sid, ms: got.extend((sid, asdict(m)) for m in ms))
         assert got == [(s.id, asdict(m)) for s in whole.sessions for m in s.messages], path.name
         assert [(s.id, s.relation, s.is_sidechain, s.messages, s.message_count) for s in streamed.sessions] == \
                [(s.id, s.relation, s.is_sidechain, [], len(s.messages)) for s in whole.sessions]
+
+
+def _first_files(source: Source) -> list:
+    return sorted((FIXTURES / source.value).rglob("*.jsonl"))
+
+
+@pytest.mark.parametrize("owner", [s for s in Source if _first_files(s)])
+def test_no_parser_takes_another_sources_file(owner):
+    """Every JSON-lines fixture of one source, handed to each other source's parser, is
+    refused whole: a file under the wrong root is never parsed by the wrong parser (OpenCode's,
+    which reads a database, finds no database in it)."""
+    from claude_view_pipeline.sources import module
+
+    for path in _first_files(owner):
+        assert parse_file(owner, str(path)).rejection is None, path
+        for other in Source:
+            if other is not owner:
+                got = parse_file(other, str(path))
+                want = "source_mismatch" if hasattr(module(other), "looks_like") else "not_a_session_log"
+                assert (got.rejection, got.sessions) == (want, []), (other, path, got.rejection, got.detail)

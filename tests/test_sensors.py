@@ -179,7 +179,8 @@ def test_disabled_source_sensor_says_why(codex_root, monkeypatch):
 
 
 def test_sensors_are_defined_per_source_and_running_by_default():
-    assert sorted(SENSORS) == ["claude_session_files_sensor", "codex_session_files_sensor"]
+    assert list(SENSORS) == ["claude_session_files_sensor", "codex_session_files_sensor", "gemini_session_files_sensor",
+                             "qwen_session_files_sensor", "copilot_session_files_sensor", "opencode_session_files_sensor"]
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in SENSORS.values())
 
 

@@ -23,11 +23,11 @@ def test_canonical_id_rejects_empty_ids(bad):
 
 
 def test_canonical_id_rejects_unknown_source():
-    with pytest.raises(UnknownSourceError, match="valid sources are: claude, codex"):
-        canonical_id("gemini", "abc")
+    with pytest.raises(UnknownSourceError, match="valid sources are: claude, codex, gemini, qwen, copilot, opencode"):
+        canonical_id("nosuch", "abc")
 
 
-@pytest.mark.parametrize("bad", ["abc", "gemini:abc", "codex:", ":abc"])
+@pytest.mark.parametrize("bad", ["abc", "nosuch:abc", "codex:", ":abc"])
 def test_split_rejects_non_canonical(bad):
     with pytest.raises(ValueError):
         split_canonical_id(bad)
@@ -39,7 +39,7 @@ def test_parse_sources():
     assert parse_sources(" Codex ") == [Source.CODEX]
     assert parse_sources(["claude", "claude"]) == [Source.CLAUDE]
     with pytest.raises(UnknownSourceError) as err:
-        parse_sources("claude,gemini")
-    assert err.value.name == "gemini"
+        parse_sources("claude,nosuch")
+    assert err.value.name == "nosuch"
     with pytest.raises(UnknownSourceError):
         parse_sources(",")

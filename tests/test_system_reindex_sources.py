@@ -11,6 +11,7 @@ import pytest
 from assets.definitions import defs
 from assets.resources import IndexSettings
 from benchmarks.synth import generate
+from claude_view_pipeline.sources import SOURCE_NAMES
 
 from helpers import run_cli
 
@@ -49,7 +50,7 @@ def test_cli_omitted_means_every_enabled_source(tmp_path, corpus):
     db = tmp_path / "i.duckdb"
     proc = run_cli("index", "--db", str(db), *dirs(corpus), "--json")
     assert proc.returncode == 0, proc.stderr
-    assert sorted(json.loads(proc.stdout)["sources"]) == ["claude", "codex"]
+    assert list(json.loads(proc.stdout)["sources"]) == list(SOURCE_NAMES)
     assert counts(db) == {"claude": 8, "codex": 6}
     # with Codex switched off, "all" means Claude only
     db2 = tmp_path / "j.duckdb"
@@ -58,12 +59,12 @@ def test_cli_omitted_means_every_enabled_source(tmp_path, corpus):
     assert counts(db2) == {"claude": 8}
 
 
-@pytest.mark.parametrize("spec", ["gemini", "claude,gemini", "", "codex;claude"])
+@pytest.mark.parametrize("spec", ["nosuch", "claude,nosuch", "", "codex;claude"])
 def test_cli_unknown_source_is_refused_before_any_work(tmp_path, corpus, spec):
     db = tmp_path / "i.duckdb"
     proc = run_cli("index", "--db", str(db), "--sources", spec, *dirs(corpus))
     assert proc.returncode == 2
-    assert "valid sources are: claude, codex" in proc.stderr
+    assert "valid sources are: claude, codex, gemini, qwen, copilot, opencode" in proc.stderr
     assert not db.exists()
 
 
@@ -103,8 +104,8 @@ def test_dagster_all_sources_is_one_run_over_both_partitions(tmp_path, corpus):
 
 
 def test_dagster_unknown_partition_is_refused_before_any_work(tmp_path, corpus):
-    with pytest.raises(Exception, match="gemini"):
-        launch(tmp_path, corpus, partition_key="gemini")
+    with pytest.raises(Exception, match="nosuch"):
+        launch(tmp_path, corpus, partition_key="nosuch")
     assert not (tmp_path / "i.duckdb").exists()
 
 
@@ -112,10 +113,10 @@ def test_dagster_step_refuses_an_unknown_source_that_got_through(tmp_path, corpu
     """GraphQL launchRun accepts any partition tag and fails only at step time (DESIGN.md):
     the first asset reads the launch's tags and refuses, with the CLI's message, before
     any work. (tests/test_e2e_dagster_dev.py launches such a run through `dagster dev`.)"""
-    result = launch(tmp_path, corpus, tags={"dagster/partition": "gemini"})
+    result = launch(tmp_path, corpus, tags={"dagster/partition": "nosuch"})
     assert not result.success
     failures = [e.step_failure_data.error.message for e in result.all_events if e.is_step_failure]
-    assert len(failures) == 1 and "unknown source 'gemini'; valid sources are: claude, codex" in failures[0]
+    assert len(failures) == 1 and "unknown source 'nosuch'; valid sources are: claude, codex, gemini, qwen, copilot, opencode" in failures[0]
     assert not (tmp_path / "i.duckdb").exists() and not (tmp_path / "i.duckdb.staging").exists()
 
 

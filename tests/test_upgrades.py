@@ -37,6 +37,7 @@ SHIPPED = {
     "011_cache_lifetimes_and_price_provenance.sql": "1de77d05b0c95996f5ef3d3e1083cf7f658998a8d3f4e4831e8848541b9fcee9",
     "012_message_text_truncated.sql": "b03883ff6fb00cf7a53640df31a4c59f532b04df089a3db2d186dd7c7d8d8794",
     "013_sources_from_the_registry.sql": "7399d4e02ff3db86e8132419ee604f9ee9101709c1f1fb93d666154ef3b2e1d9",
+    "014_agent_cost.sql": "1633d3fb06a6c11e729c1c9afe1cda4856382d32c28a7fd05649edfb34ed4247",
     "bridges/004_first_release_messages.sql": "cac7591dc81a9a2654de92b4fa95777e7896068be0c254ad1c882db51d5f277c",
     "bridges/011_rate_limits_event_at.sql": "5661c78bdccb95d215652db8fc0a8334fa99e7065858a17aedefb6e7b190c81d",
 }

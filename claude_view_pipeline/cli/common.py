@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..config import ConfigError, Settings
-from ..output import err, safe
+from ..output import Col, err, safe
 from ..paths import os_path
 from ..sources import Source
 
@@ -147,5 +147,12 @@ def explain_failure(exc: BaseException, args: argparse.Namespace) -> str:
     return explain(exc, where)
 
 
-__all__ = ["CliError", "ConfigError", "EXIT_FAILED", "EXIT_USAGE", "date_arg", "db_path", "existing_db", "fail", "options",
+def agent_cost_column(rows: list[dict]) -> list[Col]:
+    """The cost an agent recorded itself (OpenCode), as a column beside ours when any row has one."""
+    if all(r.get("agent_cost_usd") is None for r in rows):
+        return []
+    return [Col("agent USD", lambda r: "" if r.get("agent_cost_usd") is None else f"{r['agent_cost_usd']:.2f}", right=True)]
+
+
+__all__ = ["CliError", "agent_cost_column", "ConfigError", "EXIT_FAILED", "EXIT_USAGE", "date_arg", "db_path", "existing_db", "fail", "options",
            "refresh", "refuse", "report_failure", "run_index", "safe"]

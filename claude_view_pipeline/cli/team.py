@@ -8,7 +8,7 @@ import sys
 
 from ..config import ConfigError, Settings, checked_timezone, usage_timezone
 from ..output import Col, err, number, print_json, safe, table
-from .common import EXIT_FAILED, CliError, db_path, existing_db, fail, options, refresh
+from .common import EXIT_FAILED, CliError, agent_cost_column, db_path, existing_db, fail, options, refresh
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -99,6 +99,7 @@ def _team_command(args: argparse.Namespace, env) -> int:
         Col("project", lambda r: r["project"], width=24),
         Col("total", lambda r: number(r["total_tokens"]), right=True),
         Col("cost USD", lambda r: usage.format_cost(r["cost_usd"]), right=True),
+        *agent_cost_column(rows),
     ], rows)
     print(safe(usage.totals_line(rows)))
     if any(r["model_assumed"] for r in rows):

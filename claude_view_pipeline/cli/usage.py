@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from ..config import WEEKDAYS, checked_timezone, usage_timezone
 from ..output import Col, number, print_json, safe, table
 from ..sources import SOURCE_NAMES, UnknownSourceError, parse_sources, specs
-from .common import date_arg, db_path, existing_db, fail, options, refresh, refuse
+from .common import agent_cost_column, date_arg, db_path, existing_db, fail, options, refresh, refuse
 
 PERIOD_KEYS = {"daily": "day", "weekly": "week", "monthly": "month", "session": "session_id"}
 
@@ -72,7 +72,7 @@ def _rollup(db: Path, sources: list[str] | None, tz: str, args: argparse.Namespa
         return 0
     key = PERIOD_KEYS[args.period]
     print(f"{args.period} usage in {tz} ({rows[0]['price_data_version'] if rows else usage.price_data_version()})")
-    table([
+    cols = [
         Col(key, lambda r: r[key]),
         Col("source", lambda r: r["source"]),
         Col("model", usage.model_label, width=32),
@@ -85,7 +85,8 @@ def _rollup(db: Path, sources: list[str] | None, tz: str, args: argparse.Namespa
         Col("output", lambda r: number(r["output_tokens"]), right=True),
         Col("total", lambda r: number(r["total_tokens"]), right=True),
         Col("cost USD", lambda r: usage.format_cost(r["cost_usd"]), right=True),
-    ], rows)
+    ]
+    table(cols + agent_cost_column(rows), rows)
     print(safe(usage.totals_line(rows)))
     if any(r["model_assumed"] for r in rows):
         print(usage.ASSUMED_NOTE)

@@ -80,6 +80,8 @@ class Message:
     cache_creation_1h_tokens: int | None = None
     output_tokens: int | None = None
     reasoning_tokens: int | None = None
+    # what the agent itself recorded the call cost, in USD (OpenCode); None where it records none
+    agent_cost_usd: float | None = None
 
     def __post_init__(self) -> None:
         self.set_text(self.text)

@@ -29,6 +29,12 @@ counts AS (
            coalesce(sum(cache_creation_1h_tokens) FILTER (WHERE api_call), 0) AS cache_creation_1h_tokens,
            coalesce(sum(output_tokens) FILTER (WHERE api_call), 0) AS output_tokens,
            coalesce(sum(reasoning_tokens) FILTER (WHERE api_call), 0) AS reasoning_sum,
+           sum(agent_cost_usd) FILTER (WHERE api_call) AS agent_cost_usd,
+           -- a call whose input the log does not give (a Copilot session that ended without
+           -- its usage summary), or not even its output (Copilot's flat logs): the session's
+           -- input, or all its tokens, are unknown, never 0
+           bool_or(api_call AND input_tokens IS NULL) AS input_unknown,
+           bool_or(api_call AND output_tokens IS NULL) AS output_unknown,
            coalesce(bool_or(model_assumed) FILTER (WHERE api_call), false) AS model_assumed,
            -- Claude: compact_boundary lines; Codex: `compacted` lines, else context_compacted events
            count(*) FILTER (WHERE kind = 'compact_boundary')
@@ -49,16 +55,17 @@ SELECT e.session_id,
        coalesce(c.user_prompt_count, 0)::INTEGER AS user_prompt_count,
        coalesce(c.api_call_count, 0)::INTEGER AS api_call_count,
        coalesce(c.tool_call_count, 0)::INTEGER AS tool_call_count,
-       coalesce(c.input_tokens, 0)::BIGINT AS input_tokens,
-       coalesce(c.cache_read_tokens, 0)::BIGINT AS cache_read_tokens,
-       coalesce(c.cache_creation_tokens, 0)::BIGINT AS cache_creation_tokens,
-       coalesce(c.cache_creation_5m_tokens, 0)::BIGINT AS cache_creation_5m_tokens,
-       coalesce(c.cache_creation_1h_tokens, 0)::BIGINT AS cache_creation_1h_tokens,
-       coalesce(c.output_tokens, 0)::BIGINT AS output_tokens,
+       CASE WHEN NOT coalesce(c.input_unknown, false) THEN coalesce(c.input_tokens, 0) END::BIGINT AS input_tokens,
+       CASE WHEN NOT coalesce(c.input_unknown, false) THEN coalesce(c.cache_read_tokens, 0) END::BIGINT AS cache_read_tokens,
+       CASE WHEN NOT coalesce(c.input_unknown, false) THEN coalesce(c.cache_creation_tokens, 0) END::BIGINT AS cache_creation_tokens,
+       CASE WHEN NOT coalesce(c.input_unknown, false) THEN coalesce(c.cache_creation_5m_tokens, 0) END::BIGINT AS cache_creation_5m_tokens,
+       CASE WHEN NOT coalesce(c.input_unknown, false) THEN coalesce(c.cache_creation_1h_tokens, 0) END::BIGINT AS cache_creation_1h_tokens,
+       CASE WHEN NOT coalesce(c.output_unknown, false) THEN coalesce(c.output_tokens, 0) END::BIGINT AS output_tokens,
        -- NULL for a source whose logs do not report reasoning (SourceSpec.reports_reasoning)
-       CASE WHEN list_contains($reasoning_sources, e.source) THEN coalesce(c.reasoning_sum, 0) END::BIGINT AS reasoning_tokens,
-       (coalesce(c.input_tokens, 0) + coalesce(c.cache_read_tokens, 0)
-        + coalesce(c.cache_creation_tokens, 0) + coalesce(c.output_tokens, 0))::BIGINT AS total_tokens,
+       CASE WHEN list_contains($reasoning_sources, e.source) AND NOT coalesce(c.output_unknown, false) THEN coalesce(c.reasoning_sum, 0) END::BIGINT AS reasoning_tokens,
+       CASE WHEN NOT coalesce(c.input_unknown OR c.output_unknown, false) THEN coalesce(c.input_tokens, 0) + coalesce(c.cache_read_tokens, 0)
+        + coalesce(c.cache_creation_tokens, 0) + coalesce(c.output_tokens, 0) END::BIGINT AS total_tokens,
+       c.agent_cost_usd,
        m.primary_model,
        coalesce(c.model_assumed, false) AS model_assumed,
        coalesce(m.models, []::VARCHAR[]) AS models,
