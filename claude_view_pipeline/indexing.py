@@ -22,6 +22,7 @@ from .pipeline import (
     Progress,
     load_session_index,
     new_run_id,
+    not_installed,
     stage_parsed_sessions,
     stage_session_files,
 )
@@ -120,6 +121,9 @@ def run_index(
         with held_open(db_path) as con, WorkerPool(workers or parse_workers()) as pool:
             migrate(con)  # the schema exists from the start: a run killed later leaves a sound, empty index
             for source in sources:
+                if skipped := not_installed(source, roots[source], db_path, run.run_id):
+                    run.sources[source] = SourceRun(*skipped)
+                    continue
                 discovery = stage_session_files(source, roots[source], db_path, staging, run_id=run.run_id)
                 parse = stage_parsed_sessions(source, staging, full=full, progress=progress, run_id=run.run_id, pool=pool)
                 index = load_session_index(source, staging, db_path, run_id=run.run_id)

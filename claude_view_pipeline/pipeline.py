@@ -42,7 +42,7 @@ from .staging import (
 )
 from .store import connect, write_partition
 from .store.db import raise_memory_limit
-from .store.writer import PartitionWrite, WriteSummary, indexed_fingerprints
+from .store.writer import PartitionWrite, WriteSummary, indexed_fingerprints, recorded_roots
 
 Progress = Callable[[Source, int, int], None]  # (source, files done, files total)
 
@@ -319,8 +319,11 @@ def _log_file_outcomes(source: Source, res: dict) -> None:
 def _metrics(files_dir: Path, parsed_dir: Path, live: bool = False) -> list[tuple[str, str, str, float]]:
     """index_metrics rows (stage, result, metric, value) for this run (docs/tables.md). A run a
     sensor started for files written while the tools run also gets stage=live rows."""
-    files = read_manifest(files_dir)
-    res = read_table(parsed_dir, "file_results").to_pydict()
+    return run_metrics(read_manifest(files_dir), read_table(parsed_dir, "file_results").to_pydict(), live)
+
+
+def run_metrics(files: dict, res: dict, live: bool = False) -> list[tuple[str, str, str, float]]:
+    """The metrics of a discovery manifest and the parse's file results (column lists)."""
     out: list[tuple[str, str, str, float]] = [("pass1", "ok", "files_scanned", files["files_scanned"])]
     outcomes = Counter(r or "ok" for r in res["reason"])
     out += [("pass2", result, "files", n) for result, n in sorted(outcomes.items())]
@@ -343,6 +346,31 @@ def _metrics(files_dir: Path, parsed_dir: Path, live: bool = False) -> list[tupl
             ("pass2", "ok", "parse_ms_max", times[-1]),
         ]
     return out
+
+
+def not_installed(source: Source, roots: list[Path], db_path: Path, run_id: str) -> tuple[DiscoveryReport, ParseReport, IndexReport] | None:
+    """The run of a source whose agent is not installed, without its stages: none of its roots
+    exists, and the index holds no file of it and was last run from these same roots, so
+    there is nothing to find, parse, write or mark missing. Records the run's zero metrics (the
+    source's series exist from its first run on) and returns the stages' reports; None when
+    the source must run its stages."""
+    roots = [Path(os.path.abspath(r)) for r in roots]
+    if any(r.exists() for r in roots) or not Path(db_path).exists():
+        return None
+    names = [text_path(str(r)) for r in roots]
+    con = connect(db_path)
+    try:
+        held = con.execute("SELECT count(*) FROM indexed_files WHERE source = ?", [source.value]).fetchone()[0]
+        if held or recorded_roots(con, source) != names:
+            return None
+        empty = {"reason": [], "lines_ok": [], "lines_malformed": [], "session_ids": [], "unknown_types": [], "parse_ms": []}
+        metrics = run_metrics({"files_scanned": 0}, empty)
+        con.executemany("INSERT INTO index_metrics VALUES (?, now(), ?, ?, ?, ?, ?)",
+                        [[run_id, source.value, stage, result, metric, float(value)] for stage, result, metric, value in metrics])
+    finally:
+        con.close()
+    return (DiscoveryReport(source, 0, 0, 0, 0, 0, names), ParseReport(source, False, 0, 0, 0),
+            IndexReport(source, run_id, WriteSummary(0, 0, 0, 0, 0, 0, changed=False), 0, 0, dict.fromkeys(TOKEN_KEYS, 0), {}))
 
 
 def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_id: str | None = None, live: bool = False) -> IndexReport:

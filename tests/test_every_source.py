@@ -4,6 +4,7 @@ loss, one Dagster partition each, all of them in one run, and a source that is n
 materializes empty."""
 
 import json
+import shutil
 
 import dagster as dg
 import duckdb
@@ -142,3 +143,31 @@ def test_a_source_that_is_not_installed_materializes_empty(tmp_path, home, name)
     mat = next(m for m in result.asset_materializations_for_node("session_index") if m.asset_key == dg.AssetKey("session_index"))
     assert (mat.partition, mat.metadata["sessions_in_index"].value) == (name, 0)
 
+
+def test_a_source_not_installed_costs_the_command_line_no_stage_until_it_appears(corpus, tmp_path):
+    """Its first run records the roots it looked in; after that, while none of them exists,
+    no stage runs for it (no hand-off is written), its zero metrics are still recorded, and
+    the run that finds its directory indexes all of it."""
+    out, truth = corpus
+    db = tmp_path / "i.duckdb"
+    later = tmp_path / "later"  # the gemini directory, not there yet
+    args = ["index", "--db", str(db), "--sources", "claude,gemini", "--claude-dir", str(source_dir(out, "claude")),
+            "--gemini-dir", str(later), "--json"]
+    assert run_cli(*args).returncode == 0
+    staging = db.parent / f"{db.name}.staging"
+    shutil.rmtree(staging / "gemini", ignore_errors=True)
+    second = run_cli(*args)
+    assert second.returncode == 0, second.stderr
+    s = json.loads(second.stdout)
+    assert s["success"] is True
+    assert (s["sources"]["gemini"]["files_scanned"], s["sources"]["gemini"]["sessions"]) == (0, 0)
+    assert not (staging / "gemini").exists()
+    con = duckdb.connect(str(db), read_only=True)
+    metrics = con.execute("SELECT stage, result, metric, value FROM index_metrics WHERE source = 'gemini' AND run_id = ? ORDER BY ALL",
+                          [s["run_id"]]).fetchall()
+    con.close()
+    assert metrics == sorted([("pass1", "ok", "files_scanned", 0.0), ("pass2", "ok", "lines", 0.0),
+                              ("pass2", "parse_error", "lines", 0.0), ("pass2", "ok", "sessions_indexed", 0.0)])
+    shutil.copytree(source_dir(out, "gemini"), later)
+    third = json.loads(run_cli(*args).stdout)
+    assert third["sources"]["gemini"]["sessions"] == len(truth_of(truth, "gemini"))
