@@ -4,16 +4,17 @@ normal use) a point costs one dictionary lookup."""
 
 from __future__ import annotations
 
-import os
 import time
+
+from .config import pause_at
 
 POINTS = ("after_discovery", "mid_parse", "before_commit", "after_commit")
 
 
 def pause_point(name: str) -> None:
-    if os.environ.get("CLAUDE_VIEW_PAUSE_AT") != name:
+    point, marker = pause_at()
+    if point != name:
         return
-    marker = os.environ.get("CLAUDE_VIEW_PAUSE_FILE")
     if marker:
         with open(marker, "w") as fh:
             fh.write(name)
