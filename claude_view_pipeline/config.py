@@ -54,6 +54,7 @@ SETTINGS = (
     "DAGSTER_HOME",
     "CLAUDE_VIEW_PAUSE_AT",
     "CLAUDE_VIEW_PAUSE_FILE",
+    "CLAUDE_VIEW_FAIL_AT",
 )
 
 
@@ -92,10 +93,11 @@ def dagster_home(env: Mapping[str, str] | None = None) -> str | None:
     return _env(env).get("DAGSTER_HOME") or None
 
 
-def pause_at(env: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
-    """Tests only: the point where a run stops, and the file it writes there."""
+def pause_at(env: Mapping[str, str] | None = None) -> tuple[str | None, str | None, str | None]:
+    """Tests only: the point where a run stops, the file it writes there, and the point where
+    a run fails instead."""
     e = _env(env)
-    return e.get("CLAUDE_VIEW_PAUSE_AT") or None, e.get("CLAUDE_VIEW_PAUSE_FILE") or None
+    return e.get("CLAUDE_VIEW_PAUSE_AT") or None, e.get("CLAUDE_VIEW_PAUSE_FILE") or None, e.get("CLAUDE_VIEW_FAIL_AT") or None
 
 
 def environ_without_settings(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -373,8 +373,12 @@ def not_installed(source: Source, roots: list[Path], db_path: Path, run_id: str)
             IndexReport(source, run_id, WriteSummary(0, 0, 0, 0, 0, 0, changed=False), 0, 0, dict.fromkeys(TOKEN_KEYS, 0), {}))
 
 
-def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_id: str | None = None, live: bool = False) -> IndexReport:
-    parsed_dir = staging.find(source, "parsed", run_id)
+def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_id: str | None = None, live: bool = False,
+                       handoff_id: str | None = None) -> IndexReport:
+    """Load the parse staged under ``handoff_id`` (else ``run_id``) into the index; its rows
+    carry ``run_id``. The two differ when Dagster re-executes a failed run: the new run loads
+    the hand-off its original run wrote."""
+    parsed_dir = staging.find(source, "parsed", handoff_id or run_id)
     files_dir = Path(read_manifest(parsed_dir)["files_dir"])  # exactly the list that was parsed
     run_id = run_id or new_run_id()
     w = PartitionWrite(
