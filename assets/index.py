@@ -16,7 +16,8 @@ from claude_view_pipeline.store.catalog import (
     table_row_counts,
 )
 
-from .resources import IndexSettings
+from orchestration.keys import SESSION_INDEX
+from orchestration.resources import IndexSettings
 
 source_partitions = dg.StaticPartitionsDefinition(list(SOURCE_NAMES))
 
@@ -26,7 +27,6 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_p
 _single_run = dg.BackfillPolicy.single_run()
 WRITER_POOL = "claude_view_index_writer"
 GROUP = "session_index"
-SESSION_INDEX = dg.AssetKey("session_index")
 
 def partition_keys_from_tags(tags) -> list[str]:
     """The source partitions a run was launched for, as given (before Dagster checks them)."""

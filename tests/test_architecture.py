@@ -72,3 +72,24 @@ def test_only_the_settings_module_reads_the_environment():
                         a.name in ("environ", "getenv", "environb") for a in node.names):
                     readers.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert readers == []
+
+
+def test_assets_and_checks_do_not_import_each_other():
+    """What both need (resources, keys, partitions) lives in orchestration/; only the code
+    locations (assets/definitions.py, assets/team_definitions.py) put the two together."""
+    import ast
+
+    def imported(path):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                names.update(a.name.split(".")[0] for a in node.names)
+        return names
+
+    composers = {"definitions.py", "team_definitions.py"}
+    crossing = [f"assets/{p.name}" for p in (REPO / "assets").glob("*.py") if p.name not in composers and "checks" in imported(p)]
+    crossing += [f"checks/{p.name}" for p in (REPO / "checks").glob("*.py") if "assets" in imported(p)]
+    crossing += [f"orchestration/{p.name}" for p in (REPO / "orchestration").glob("*.py") if imported(p) & {"assets", "checks"}]
+    assert crossing == []

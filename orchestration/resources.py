@@ -1,4 +1,5 @@
-"""The one resource the assets share: where the index lives and which roots to scan."""
+"""The resources: where the index lives and which roots to scan (IndexSettings), and the team
+store (TeamStore)."""
 
 
 import logging
@@ -100,3 +101,12 @@ class _RunLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self._run_log.log(record.levelno, self._describe(record))
+
+
+class TeamStore(dg.ConfigurableResource):
+    """The team store of CLAUDE_VIEW_TEAM_CATALOG and CLAUDE_VIEW_TEAM_DATA."""
+
+    def env(self):
+        from claude_view_pipeline import team
+
+        return team.TeamEnv.from_env()
