@@ -41,7 +41,7 @@ from .staging import (
 )
 from .store import connect, write_partition
 from .store.db import raise_memory_limit
-from .store.writer import PartitionWrite, WriteSummary, indexed_file_states, indexed_fingerprints, recorded_roots
+from .store.writer import PartitionWrite, WriteSummary, indexed_fingerprints
 
 if TYPE_CHECKING:  # imported where tables are built: a run with nothing to stage never loads it
     import pyarrow as pa
@@ -378,19 +378,23 @@ def look_first(source: Source, roots: list[Path], db_path: Path, run_id: str, fu
         return FirstLook(files)
     names = [text_path(str(r)) for r in roots]
     con = connect(db_path)
-    try:
-        states = indexed_file_states(con, source)
+    try:  # the run migrated the index first: its tables are there
+        states = {p: (size, mtime, missing) for p, size, mtime, missing in con.execute(
+            "SELECT path, size, mtime_ns, missing FROM indexed_files WHERE source = ?", [source.value]).fetchall()}
+        recorded = con.execute("SELECT roots FROM source_roots WHERE source = ?", [source.value]).fetchall()
         on_disk = {f.path for f in files}
-        if recorded_roots(con, source) != names or any(
-                (states.get(f.path) or (None, None, True))[:3] != (f.size, f.mtime_ns, False) for f in files) or any(
-                not missing and path not in on_disk for path, (_, _, missing, _) in states.items()):
+        if (list(recorded[0][0]) if recorded else None) != names or any(
+                states.get(f.path) != (f.size, f.mtime_ns, False) for f in files) or any(
+                not missing and path not in on_disk for path, (_, _, missing) in states.items()):
             return FirstLook(files)
         empty = {"reason": [], "lines_ok": [], "lines_malformed": [], "session_ids": [], "unknown_types": [], "parse_ms": []}
-        con.executemany("INSERT INTO index_metrics VALUES (?, now(), ?, ?, ?, ?, ?)",
-                        [[run_id, source.value, stage, result, metric, float(value)]
-                         for stage, result, metric, value in run_metrics({"files_scanned": len(files)}, empty)])
+        metrics = run_metrics({"files_scanned": len(files)}, empty)
+        # one statement (executemany costs a round trip a row)
+        con.execute("INSERT INTO index_metrics VALUES " + ", ".join(["(?, now(), ?, ?, ?, ?, ?)"] * len(metrics)),
+                    [v for stage, result, metric, value in metrics for v in (run_id, source.value, stage, result, metric, float(value))])
         gone = sum(1 for path in states if path not in on_disk)
-        n_sessions, n_messages, tokens = _totals(con, source)
+        # a source with no file indexed has no session either
+        n_sessions, n_messages, tokens = _totals(con, source) if states else (0, 0, dict.fromkeys(TOKEN_KEYS, 0))
     finally:
         con.close()
     return FirstLook(files, (
