@@ -367,7 +367,7 @@ def team_usage(env: TeamEnv, period: str, tz: str) -> list[dict]:
         con.execute(f"SET TimeZone = '{checked_timezone(tz)}'")
         con.execute(
             f"""
-            CREATE TEMP TABLE calls AS
+            CREATE TEMP TABLE team_calls AS
             WITH owner AS (
                 SELECT * FROM team_sessions
                 QUALIFY row_number() OVER (PARTITION BY id ORDER BY {_OWNER_ORDER}) = 1
@@ -384,7 +384,7 @@ def team_usage(env: TeamEnv, period: str, tz: str) -> list[dict]:
             FROM owner o, UNNEST(o.calls) AS u(c)
             """
         )
-        return rollup_calls(con, period, tz, extra_keys=("host",))
+        return rollup_calls(con, "team_calls", period, tz, extra_keys=("host",))
     finally:
         con.close()
 
