@@ -209,13 +209,17 @@ class PushResult:
 def push(env: TeamEnv, db_path: Path, host: str, sources: list[Source]) -> list[PushResult]:
     """Replace this host's rows of each source with the local index's, one commit each, and
     log what the partition now holds (the store's push log, which the team checks compare
-    the partition with)."""
+    the partition with). A source with no session here that this host never pushed is left
+    out: it would only add an empty partition (and a Dagster run) per machine."""
     from pyiceberg.exceptions import CommitFailedException
 
     check_host(host)
     results = []
+    pushed_before = latest_pushes(env)
     for source in sources:
         rows = local_rows(db_path, source, host)
+        if rows.num_rows == 0 and (host, source.value) not in pushed_before:
+            continue  # a source this machine has never had (an agent not installed): no partition to record
         where = _partition(host, source.value)
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             table = team_table(env)
