@@ -62,6 +62,7 @@ def build_server(db_path: Path, refresh: Callable[[], None] | None = None):
     """The MCPServer with its tools over the index at db_path; ``refresh`` (if given) runs
     before each answer."""
     from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import ToolAnnotations
 
     from . import __version__
@@ -71,10 +72,20 @@ def build_server(db_path: Path, refresh: Callable[[], None] | None = None):
     read_only = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
 
     def answer(fn: Callable[[], Any]) -> Any:
+        """fn's answer as plain JSON, the index refreshed first; a question that cannot be
+        answered (a bad date, an unknown source or session, a malformed query) is an error
+        result that says why, in one line."""
+        from .config import ConfigError
+        from .search import SearchIndexError
+        from .store import IndexLockedError
+
         with lock:
-            if refresh is not None:
-                refresh()
-            return _plain(fn())
+            try:
+                if refresh is not None:
+                    refresh()
+                return _plain(fn())
+            except (ValueError, ConfigError, SearchIndexError, IndexLockedError, RuntimeError) as exc:
+                raise ToolError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
     @server.tool(annotations=read_only)
     def usage_report(period: Literal["daily", "weekly", "monthly", "session", "blocks"] = "daily",
@@ -88,7 +99,7 @@ def build_server(db_path: Path, refresh: Callable[[], None] | None = None):
         project name or key. sources: e.g. ["claude", "codex"]. Rows are paged (limit 1-1000, offset); `totals` is
         over every row of the answer, not just the page."""
         if not 1 <= limit <= MAX_ROWS or offset < 0:
-            raise ValueError(f"limit must be between 1 and {MAX_ROWS}, offset 0 or more")
+            raise ToolError(f"limit must be between 1 and {MAX_ROWS}, offset 0 or more")
 
         def run() -> dict:
             from . import usage
@@ -146,7 +157,7 @@ def build_server(db_path: Path, refresh: Callable[[], None] | None = None):
         from . import search
 
         if not 1 <= limit <= 100:
-            raise ValueError("limit must be between 1 and 100")
+            raise ToolError("limit must be between 1 and 100")
 
         def run() -> dict:
             search.sync(db_path)
