@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client, StdioServerParameters, stdio_client
 
 from benchmarks.synth import generate
 from claude_view_pipeline.config import environ_without_settings
@@ -42,12 +43,15 @@ def talk(db: Path, env: dict, calls: list[tuple[str, dict]], *flags: str) -> tup
     params = StdioServerParameters(command=sys.executable, args=["-m", "claude_view_pipeline", "mcp", "--db", str(db), *flags],
                                    env=env, cwd=str(REPO))
 
-    async def session():
-        async with Client(params, read_timeout_seconds=120) as client:
+    async def session(errlog):
+        # the server's stderr to a file of its own (the SDK's default, sys.stderr, may be a
+        # capture with no file descriptor)
+        async with Client(stdio_client(params, errlog=errlog), read_timeout_seconds=120) as client:
             tools = {t.name for t in (await client.list_tools()).tools}
             return tools, [await client.call_tool(name, args) for name, args in calls]
 
-    return asyncio.run(asyncio.wait_for(session(), 300))
+    with tempfile.TemporaryFile("w+") as errlog:
+        return asyncio.run(asyncio.wait_for(session(errlog), 300))
 
 
 def usage_json(db: Path, period: str) -> list[dict]:
