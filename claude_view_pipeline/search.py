@@ -36,7 +36,7 @@ TEXT_CHARS = 16_384
 ROLES = ("user", "assistant", "system", "tool_use", "tool_result", "reasoning")
 SORTS = ("relevance", "newest")
 MAX_LIMIT = 1000
-BATCH_ROWS = 5000
+BATCH_ROWS = 2000  # messages read from DuckDB at a time (bounds the memory a sync adds to a run)
 # where snippet() marks a match; any such character in a message is replaced when indexed
 _OPEN, _CLOSE = "\ue000", "\ue001"
 MARK_OPEN, MARK_CLOSE = "«", "»"  # how a match is marked in what we print
@@ -345,11 +345,13 @@ def search(db_path: Path, query: str, *, sources: list[str] | None = None, proje
     if until is not None:
         where.append("d.ts_us < ?")
         params.append(_day_start_us(until + timedelta(days=1), tz))
-    order = "score DESC, d.ts_us DESC" if sort == "relevance" else "d.ts_us DESC NULLS LAST, score DESC"
-    sql = f"""
-        SELECT d.session_id, d.source, d.ts_us, s.project, d.role, d.ordinal, -bm25(body) AS score,
-               snippet(body, 0, '{_OPEN}', '{_CLOSE}', '…', {_SNIPPET_TOKENS}) AS snippet
-        FROM body CROSS JOIN docs d ON d.rowid = body.rowid CROSS JOIN sessions s ON s.id = d.session_id
+    # Two steps: the page's documents in order (BM25 or time; no text read), then the page's
+    # snippets and details (a snippet reads the document's text: for the page only, not for
+    # every match, which a common word makes tens of thousands)
+    order = "bm25(body), d.ts_us DESC" if sort == "relevance" else "d.ts_us DESC NULLS LAST"
+    sessions_join = "CROSS JOIN sessions s ON s.id = d.session_id" if project is not None else ""
+    page_sql = f"""
+        SELECT body.rowid FROM body CROSS JOIN docs d ON d.rowid = body.rowid {sessions_join}
         WHERE {' AND '.join(where)}
         ORDER BY {order}, d.session_id, d.ordinal
         LIMIT ? OFFSET ?
@@ -359,7 +361,18 @@ def search(db_path: Path, query: str, *, sources: list[str] | None = None, proje
         raise SearchIndexError(f"no search index at {path}; 'claude-view-pipeline search --rebuild' builds it")
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0)
     try:
-        rows = con.execute(sql, [*params, limit, offset]).fetchall()
+        page = [r[0] for r in con.execute(page_sql, [*params, limit, offset]).fetchall()]
+        details = {}
+        if page:
+            details = {r[0]: r[1:] for r in con.execute(
+                f"""
+                SELECT body.rowid, d.session_id, d.source, d.ts_us, s.project, d.role, d.ordinal, -bm25(body),
+                       snippet(body, 0, '{_OPEN}', '{_CLOSE}', '…', {_SNIPPET_TOKENS})
+                FROM body CROSS JOIN docs d ON d.rowid = body.rowid LEFT JOIN sessions s ON s.id = d.session_id
+                WHERE body MATCH ? AND body.rowid IN ({', '.join('?' * len(page))})
+                """,
+                [expression, *page],
+            ).fetchall()}
     except sqlite3.OperationalError as exc:
         text = str(exc)
         if "fts5" in text or "syntax" in text or "MATCH" in text:
@@ -367,6 +380,7 @@ def search(db_path: Path, query: str, *, sources: list[str] | None = None, proje
         raise
     finally:
         con.close()
+    rows = [details[rowid] for rowid in page]
     return [{"session_id": sid, "source": src, "timestamp": _iso(ts), "project": proj, "role": role, "ordinal": ordinal,
              "score": round(score, 4), "snippet": snippet_text(snip)}
             for sid, src, ts, proj, role, ordinal, score, snip in rows]

@@ -70,8 +70,13 @@ def cmd_search(args: argparse.Namespace) -> int:
             return failed
         if not db.exists():
             return fail(f"no index at {db}, and no session files to build it from")
-    report = search.sync(db, rebuild=args.rebuild)
-    if report.rebuilt:
+    # an index run (the refresh) has just kept the search index current: sync only when none
+    # did, or when asked to rebuild
+    if args.rebuild or args.no_refresh or not search.search_path(db).exists():
+        report = search.sync(db, rebuild=args.rebuild)
+    else:
+        report = None
+    if report is not None and report.rebuilt:
         err(f"(built the search index {report.path} from the index: {report.documents:,} messages, "
             f"{report.seconds:.1f} s{'' if args.rebuild else '; it was ' + (report.reason or 'missing')})")
     if not text:
