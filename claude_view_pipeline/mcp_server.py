@@ -107,12 +107,9 @@ def build_server(db_path: Path, refresh: Callable[[], None] | None = None):
             tz, first, last = _tz(timezone), _day(since, "since"), _day(until, "until")
             chosen = _sources(sources)
             if period == "blocks":
-                from .cli.usage import _in_zone
-                from .blocks import usage_blocks
+                from .blocks import began_between, usage_blocks
 
-                rows = [b for b in usage_blocks(db_path, chosen, active_only=active_only, project=project)
-                        if (first is None or _in_zone(b["start"], tz).date() >= first)
-                        and (last is None or _in_zone(b["start"], tz).date() <= last)]
+                rows = began_between(usage_blocks(db_path, chosen, active_only=active_only, project=project), tz, first, last)
                 totals = usage.totals([b for b in rows if not b["is_gap"]])
             else:
                 rows = usage.rollup(db_path, period, tz, chosen, first, last, project, week_start)
@@ -160,7 +157,8 @@ def build_server(db_path: Path, refresh: Callable[[], None] | None = None):
             raise ToolError("limit must be between 1 and 100")
 
         def run() -> dict:
-            search.sync(db_path)
+            if refresh is None or not search.search_path(db_path).exists():
+                search.sync(db_path)  # else the refresh's index run has just brought it up to date
             hits = search.search(db_path, query, sources=_sources(sources), project=project, since=_day(since, "since"),
                                  until=_day(until, "until"), roles=list(roles) if roles else None, sort=sort,
                                  limit=limit, offset=offset, tz=_tz(timezone))

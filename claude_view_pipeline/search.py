@@ -223,8 +223,9 @@ def sync(db_path: Path, sources: list[str] | None = None, rebuild: bool = False)
 
 
 def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    """Does the error say the file is damaged (not merely locked, full or read-only)?"""
     text = str(exc).lower()
-    return not isinstance(exc, sqlite3.OperationalError) or "malformed" in text or "corrupt" in text or "no such" in text
+    return any(w in text for w in ("malformed", "corrupt", "not a database", "no such table", "no such column"))
 
 
 def rebuild(db_path: Path) -> SyncReport:
@@ -243,14 +244,16 @@ def _sync(duck, path: Path, sources: list[str] | None, report: SyncReport) -> No
     report.sources = sorted({r[1] for r in rows} | set(sources or ()))
     con = _open(path)
     try:
-        scope = "" if sources is None else f" WHERE source IN ({', '.join('?' * len(sources))})"
-        held = dict(con.execute(f"SELECT id, run_id FROM sessions{scope}", sources or []).fetchall())
-        changed = [sid for sid, r in current.items() if held.get(sid, "\0") != r[4]]
-        gone = [sid for sid in held if sid not in current]
-        meta_changed = [r for sid, r in current.items() if sid in held and held[sid] == r[4]]
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS stale (id TEXT PRIMARY KEY)")
+        # what the file holds is read under its write lock: another sync (the Dagster asset, a
+        # command) cannot commit between this read and the write
         con.execute("BEGIN IMMEDIATE")
         try:
-            con.execute("CREATE TEMP TABLE IF NOT EXISTS stale (id TEXT PRIMARY KEY)")
+            scope = "" if sources is None else f" WHERE source IN ({', '.join('?' * len(sources))})"
+            held = dict(con.execute(f"SELECT id, run_id FROM sessions{scope}", sources or []).fetchall())
+            changed = [sid for sid, r in current.items() if held.get(sid, "\0") != r[4]]
+            gone = [sid for sid in held if sid not in current]
+            meta_changed = [r for sid, r in current.items() if sid in held and held[sid] == r[4]]
             con.execute("DELETE FROM temp.stale")
             con.executemany("INSERT INTO temp.stale VALUES (?)", [(s,) for s in (*changed, *gone)])
             if held:

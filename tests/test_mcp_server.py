@@ -62,10 +62,11 @@ def usage_json(db: Path, period: str) -> list[dict]:
 
 def test_an_agent_lists_the_tools_searches_and_asks_for_usage(indexed):
     root, db, planted = indexed
-    tools, (found, daily, monthly, listed, read, limits, bad) = talk(db, env_for(root), [
+    tools, (found, daily, monthly, blocks, listed, read, limits, bad) = talk(db, env_for(root), [
         ("search_sessions", {"query": f'"{PHRASE}"'}),
         ("usage_report", {"period": "daily", "timezone": "UTC", "limit": 3}),
         ("usage_report", {"period": "monthly", "timezone": "UTC", "sources": ["codex"]}),
+        ("usage_report", {"period": "blocks", "timezone": "UTC", "since": "2026-03-03", "until": "2026-03-04", "limit": 1000}),
         ("list_sessions", {"limit": 5}),
         ("read_session", {"session_id": planted["claude"], "limit": 3, "roles": ["user"], "max_chars": 20}),
         ("codex_limits", {"timezone": "UTC"}),
@@ -88,6 +89,11 @@ def test_an_agent_lists_the_tools_searches_and_asks_for_usage(indexed):
     codex_monthly = [r for r in usage_json(db, "monthly") if r["source"] == "codex"]
     assert monthly.structured_content["rows"] == json.loads(json.dumps(codex_monthly, default=str))
     assert monthly.structured_content["next_offset"] is None
+
+    cli_blocks = json.loads(run_cli("usage", "blocks", "--db", str(db), "--no-refresh", "--json", "--timezone", "UTC",
+                                    "--since", "2026-03-03", "--until", "2026-03-04").stdout)
+    assert blocks.structured_content["rows"] == cli_blocks and cli_blocks
+    assert {b["start"][:10] for b in cli_blocks} <= {"2026-03-03", "2026-03-04"}
 
     # sessions: 12 in all, newest first; one session's prompts, cut to 20 characters
     assert listed.structured_content["total"] == 12 and listed.structured_content["next_offset"] == 5
