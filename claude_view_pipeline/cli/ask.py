@@ -100,7 +100,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         when = datetime.fromisoformat(h["timestamp"].replace("Z", "+00:00")).astimezone(zone).strftime("%Y-%m-%d %H:%M") if h["timestamp"] else "-"
         print(f"{when}  {safe(h['source'])}  {safe(h['project'] or '-', 30)}  {h['role']}  {safe(h['session_id'])}")
         print(f"    {safe(h['snippet'], 300)}")
-    more = f"; --limit {args.limit * 2} shows more" if len(hits) == args.limit else ""
+    more = " (--limit shows more, if there are more)" if len(hits) == args.limit else ""
     print(f"{len(hits)} hit(s), {'best match' if args.sort == 'relevance' else 'newest'} first, times in {tz}{more}")
     return 0
 
