@@ -264,19 +264,19 @@ def _sync(duck, path: Path, sources: list[str] | None, report: SyncReport, build
         con.execute("BEGIN IMMEDIATE")
         try:
             scope = "" if sources is None else f" WHERE source IN ({', '.join('?' * len(sources))})"
-            held = dict(con.execute(f"SELECT id, run_id FROM sessions{scope}", sources or []).fetchall())
-            changed = [sid for sid, r in current.items() if held.get(sid, "\0") != r[4]]
+            held = {r[0]: r for r in con.execute(f"SELECT id, source, project, project_key, run_id FROM sessions{scope}",
+                                                 sources or []).fetchall()}
+            changed = [sid for sid, r in current.items() if sid not in held or held[sid][4] != r[4]]
             gone = [sid for sid in held if sid not in current]
-            meta_changed = [r for sid, r in current.items() if sid in held and held[sid] == r[4]]
+            # a session's project can change without its messages (a subagent's follows its parent)
+            moved = [r for sid, r in current.items() if sid in held and held[sid][4] == r[4] and held[sid][2:4] != r[2:4]]
             con.execute("DELETE FROM temp.stale")
             con.executemany("INSERT INTO temp.stale VALUES (?)", [(s,) for s in (*changed, *gone)])
             if held:
                 con.execute("DELETE FROM body WHERE rowid IN (SELECT d.rowid FROM docs d JOIN temp.stale s ON s.id = d.session_id)")
                 con.execute("DELETE FROM docs WHERE session_id IN (SELECT id FROM temp.stale)")
                 con.execute("DELETE FROM sessions WHERE id IN (SELECT id FROM temp.stale)")
-            # a session's project can change without its messages (a subagent's follows its parent)
-            con.executemany("UPDATE sessions SET project = ?, project_key = ? WHERE id = ? AND (project IS NOT ? OR project_key IS NOT ?)",
-                            [(r[2], r[3], r[0], r[2], r[3]) for r in meta_changed])
+            con.executemany("UPDATE sessions SET project = ?, project_key = ? WHERE id = ?", [(r[2], r[3], r[0]) for r in moved])
             con.executemany("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)", [current[s] for s in changed])
             next_rowid = (con.execute("SELECT coalesce(max(rowid), 0) FROM docs").fetchone()[0] or 0) + 1
             if changed:

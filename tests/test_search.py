@@ -244,3 +244,20 @@ def test_a_hand_made_sqlite_file_of_another_layout_is_replaced(copy):
     con.commit()
     con.close()
     assert {h["session_id"] for h in search_json(db, f'"{PHRASE}"')} == set(planted.values())
+
+
+def test_a_session_whose_project_changed_without_its_messages_is_found_under_its_new_project(copy):
+    # the writer re-attributes a subagent to its parent's project without rewriting it: here
+    # the same change is made by hand to the planted Claude session
+    import duckdb
+
+    from claude_view_pipeline import search
+
+    _, db, planted = copy
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE sessions SET project = 'elsewhere', project_key = '/x/elsewhere' WHERE id = ?", [planted["claude"]])
+    con.close()
+    report = search.sync(db)
+    assert (report.sessions_written, report.documents_written) == (0, 0)
+    assert [h["session_id"] for h in search_json(db, PHRASE, "--project", "elsewhere")] == [planted["claude"]]
+    assert [h["session_id"] for h in search_json(db, PHRASE, "--project", "/x/elsewhere")] == [planted["claude"]]
