@@ -154,23 +154,37 @@ def _private(path: Path) -> None:
         tighten(p)
 
 
-def _usable(path: Path) -> str | None:
-    """None when the file at path is a search index of this layout, else why it is not."""
+def _inspect(path: Path) -> tuple[str | None, dict[str, str], int]:
+    """(None when the file at path is a search index of this layout, else why it is not;
+    the DuckDB state per source it was last synced to; its documents)."""
     if not path.exists():
-        return "missing"
+        return "missing", {}, 0
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0)
         try:
-            row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            con.execute("SELECT count(*) FROM docs WHERE rowid = 0").fetchone()
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+            documents = con.execute("SELECT count(*) FROM docs").fetchone()[0]
             con.execute("SELECT rowid FROM body WHERE body MATCH '\"x\"' LIMIT 1").fetchall()
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        return f"unreadable ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
-    if row is None or row[0] != SCHEMA_VERSION:
-        return "of another layout"
-    return None
+        return f"unreadable ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})", {}, 0
+    if meta.get("schema_version") != SCHEMA_VERSION:
+        return "of another layout", {}, 0
+    return None, {k[len("state:"):]: v for k, v in meta.items() if k.startswith("state:")}, documents
+
+
+def _duck_state(duck, sources: list[str] | None) -> dict[str, str]:
+    """Per source, a digest of what the search file copies of its sessions: each session's
+    id, the run_id its messages were written by, its project and project key (the writer
+    gives a session it rewrites the run's id). Equal to the digest the search file was
+    synced to: nothing to do, without comparing session by session."""
+    rows = duck.execute(
+        """SELECT source, count(*), bit_xor(hash(id, run_id, project, project_key)) FROM sessions
+           WHERE $sources::VARCHAR[] IS NULL OR list_contains($sources::VARCHAR[], source) GROUP BY source""",
+        {"sources": sources},
+    ).fetchall()
+    return {src: f"{n}:{digest}" for src, n, digest in rows}
 
 
 def _build(duck, path: Path, report: SyncReport) -> None:
@@ -213,7 +227,8 @@ def sync(db_path: Path, sources: list[str] | None = None, rebuild: bool = False)
     started = time.perf_counter()
     path = search_path(db_path)
     report = SyncReport(path)
-    reason = "asked to rebuild" if rebuild else _usable(path)
+    reason, synced_to, documents = _inspect(path)
+    reason = "asked to rebuild" if rebuild else reason
     duck = connect(db_path, read_only=True)
     try:
         try:
@@ -222,7 +237,12 @@ def sync(db_path: Path, sources: list[str] | None = None, rebuild: bool = False)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 _build(duck, path, report)
             else:
-                _sync(duck, path, sources, report)
+                state = _duck_state(duck, sources)
+                scope = sources if sources is not None else sorted(set(state) | set(synced_to))
+                if all(state.get(s) == synced_to.get(s) for s in scope):  # DuckDB unchanged since the last sync
+                    report.sources, report.documents = sorted(scope), documents
+                else:
+                    _sync(duck, path, sources, report)
         except sqlite3.DatabaseError as exc:
             if report.rebuilt or not _damaged(exc):
                 raise SearchIndexError(f"the search index {path} could not be written: {exc}") from exc
@@ -302,6 +322,12 @@ def _sync(duck, path: Path, sources: list[str] | None, report: SyncReport, build
                         report.documents_written += n
                 finally:
                     duck.unregister("search_changed")
+            # what DuckDB held for these sources, as this sync saw it (the same connection)
+            state = _duck_state(duck, sources)
+            scope = sources if sources is not None else sorted(set(state) | {r[1] for r in held.values()})
+            con.execute(f"DELETE FROM meta WHERE key LIKE 'state:%'{'' if sources is None else ' AND substr(key, 7) IN (' + ', '.join('?' * len(scope)) + ')'}",
+                        [] if sources is None else scope)
+            con.executemany("INSERT INTO meta VALUES (?, ?)", [(f"state:{s}", state[s]) for s in scope if s in state])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
