@@ -7,7 +7,7 @@ import dagster as dg
 from checks.index_checks import index_checks
 
 from .index import index_assets, index_job
-from .resources import IndexSettings
+from orchestration.resources import IndexSettings
 from .search import search_index
 from .sensors import SENSOR_INTERVAL_S, session_file_sensors
 from .usage import daily_usage, usage_blocks

@@ -16,7 +16,8 @@ from claude_view_pipeline.store.catalog import (
     table_row_counts,
 )
 
-from .resources import IndexSettings
+from orchestration.keys import SESSION_INDEX
+from orchestration.resources import IndexSettings
 
 source_partitions = dg.StaticPartitionsDefinition(list(SOURCE_NAMES))
 
@@ -26,7 +27,6 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_p
 _single_run = dg.BackfillPolicy.single_run()
 WRITER_POOL = "claude_view_index_writer"
 GROUP = "session_index"
-SESSION_INDEX = dg.AssetKey("session_index")
 
 def partition_keys_from_tags(tags) -> list[str]:
     """The source partitions a run was launched for, as given (before Dagster checks them)."""
@@ -38,6 +38,13 @@ def partition_keys_from_tags(tags) -> list[str]:
     if start in SOURCE_NAMES and end in SOURCE_NAMES:
         return list(SOURCE_NAMES[SOURCE_NAMES.index(start) : SOURCE_NAMES.index(end) + 1])
     return [start] if start == end else [start, end]
+
+
+def handoff_id(context: dg.AssetExecutionContext) -> str:
+    """What a run's stages name their hand-offs by: the run's own id, or for a re-execution the
+    id of the run it re-executes, so a load re-executed from failure reads the parse its
+    original run staged (and no other run's)."""
+    return context.run.root_run_id or context.run.run_id
 
 
 def _keyed(context: dg.AssetExecutionContext, source, values: dict) -> dict:
@@ -70,7 +77,7 @@ def session_files(context: dg.AssetExecutionContext, index: IndexSettings) -> dg
     metadata: dict = {}
     with index.failures_explained():
         for source in _sources(context, index):
-            report = pipeline.stage_session_files(source, index.roots(source), index.resolved_db_path(), index.staging(), run_id=context.run.run_id)
+            report = pipeline.stage_session_files(source, index.roots(source), index.resolved_db_path(), index.staging(), run_id=handoff_id(context))
             context.log.info(f"[{source.value}] {report.files_scanned} files: {report.new} new, {report.changed} changed, {report.missing} missing")
             metadata.update(_keyed(context, source, report.as_metadata()))
     return dg.MaterializeResult(metadata=metadata)
@@ -98,7 +105,7 @@ def parsed_sessions(context: dg.AssetExecutionContext, config: ParseConfig, inde
     with index.failures_explained(), WorkerPool(index.workers or parse_workers()) as pool:
         for source in _sources(context, index):
             r = pipeline.stage_parsed_sessions(
-                source, index.staging(), full=config.full_reindex, progress=progress, run_id=context.run.run_id, pool=pool
+                source, index.staging(), full=config.full_reindex, progress=progress, run_id=handoff_id(context), pool=pool
             )
             for name, rejected in r.rejected.items():
                 context.log.warning(f"[{source.value}] {rejected} file(s) rejected: {name}")
@@ -155,7 +162,7 @@ def session_index(context: dg.AssetExecutionContext, index: IndexSettings):
     with index.failures_explained():
         for source in sources:
             r = pipeline.load_session_index(
-                source, index.staging(), db, run_id=context.run.run_id,
+                source, index.staging(), db, run_id=context.run.run_id, handoff_id=handoff_id(context),
                 live=context.run.tags.get("claude_view/trigger") == "sensor",
             )
             metadata.update(_keyed(context, source, r.as_metadata()))

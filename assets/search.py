@@ -4,9 +4,10 @@ DuckDB index that `search` and the MCP server query, kept current per source par
 import dagster as dg
 
 from claude_view_pipeline import search
+from orchestration.keys import SESSION_INDEX
+from orchestration.resources import IndexSettings
 
-from .index import SESSION_INDEX, WRITER_POOL, source_partitions
-from .resources import IndexSettings
+from .index import WRITER_POOL, source_partitions
 from .usage import INDEX_CHECKS_PASSED
 
 # Per source partition: after that source's partition of the index was written (eager waits

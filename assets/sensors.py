@@ -20,7 +20,7 @@ from claude_view_pipeline.sources import ALL_SOURCES, Source
 from claude_view_pipeline.store import IndexLockedError
 
 from .index import index_assets, index_job
-from .resources import IndexSettings
+from orchestration.resources import IndexSettings
 from .usage import daily_usage
 from .verification import verification_report
 

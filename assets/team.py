@@ -8,7 +8,8 @@ import dagster as dg
 from claude_view_pipeline import team
 from claude_view_pipeline.output import safe
 from claude_view_pipeline.config import sensor_interval, usage_timezone
-from claude_view_pipeline.sources import SOURCE_NAMES
+from orchestration.keys import host_partitions, host_source, team_partitions
+from orchestration.resources import TeamStore
 
 TEAM_GROUP = "team"
 
@@ -21,24 +22,6 @@ REFRESH_AFTER_PUSH = (
     & ~dg.AutomationCondition.any_deps_match(
         dg.AutomationCondition.any_checks_match(dg.AutomationCondition.check_failed(), blocking_only=True))
 ).with_label("eager, once any machine pushed and while no blocking check of the store failed")
-host_partitions = dg.DynamicPartitionsDefinition(name="team_hosts")
-team_partitions = dg.MultiPartitionsDefinition({"host": host_partitions, "source": dg.StaticPartitionsDefinition(list(SOURCE_NAMES))})
-
-
-class TeamStore(dg.ConfigurableResource):
-    """The team store of CLAUDE_VIEW_TEAM_CATALOG and CLAUDE_VIEW_TEAM_DATA."""
-
-    def env(self) -> team.TeamEnv:
-        return team.TeamEnv.from_env()
-
-
-def _host_source(context) -> tuple[str, str]:
-    key = context.partition_key
-    if not isinstance(key, dg.MultiPartitionKey):
-        key = team_partitions.get_partition_key_from_str(key)
-    return key.keys_by_dimension["host"], key.keys_by_dimension["source"]
-
-
 @dg.asset(
     partitions_def=team_partitions,
     group_name=TEAM_GROUP,
@@ -49,7 +32,7 @@ def _host_source(context) -> tuple[str, str]:
     ),
 )
 def team_sessions(context: dg.AssetExecutionContext, store: TeamStore) -> dg.MaterializeResult:
-    host, source = _host_source(context)
+    host, source = host_source(context)
     sessions, tokens = team.partition_totals(store.env(), host, source)
     return dg.MaterializeResult(metadata={"dagster/partition_row_count": sessions, "total_tokens": tokens})
 

@@ -4,8 +4,9 @@ beside a webserver and a daemon that keep their state in PostgreSQL (deploy/team
 import dagster as dg
 
 from checks.team_checks import team_checks
+from orchestration.resources import TeamStore
 
-from .team import TeamStore, team_daily_usage, team_job, team_push_sensor, team_sessions
+from .team import team_daily_usage, team_job, team_push_sensor, team_sessions
 
 defs = dg.Definitions(
     assets=[team_sessions, team_daily_usage],

@@ -7,7 +7,7 @@ from claude_view_pipeline import usage
 from claude_view_pipeline.config import usage_timezone
 
 from .index import SESSION_INDEX, WRITER_POOL, column_schema
-from .resources import IndexSettings
+from orchestration.resources import IndexSettings
 
 
 # Refresh whenever the index changed, unless a blocking check of the index failed (a run whose

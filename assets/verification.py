@@ -7,7 +7,7 @@ import dagster as dg
 from claude_view_pipeline import verification
 
 from .index import GROUP, WRITER_POOL
-from .resources import IndexSettings
+from orchestration.resources import IndexSettings
 
 _CHECKS = {
     "parse_success_rate": "At least 99.5% of the files that should parse yield a session (per source).",

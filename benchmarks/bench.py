@@ -29,9 +29,9 @@ from pathlib import Path
 
 from claude_view_pipeline.config import environ_without_settings
 from claude_view_pipeline.discovery import discover
-from claude_view_pipeline.sources import Source
+from claude_view_pipeline.sources import SOURCE_NAMES, Source
 
-from .synth import generate
+from .synth import generate, source_dir
 
 # figure -> (budget, "max" = at most, "min" = at least)
 BUDGETS = {
@@ -47,8 +47,16 @@ BUDGETS = {
     "growth_time_factor": (10.0, "max"),        # full index at 10x the corpus / at 1x
     "growth_noop_factor": (3.0, "max"),         # no-op at 10x / at 1x
     "dagster_run_ratio": (4.0, "max"),
-    "team_push_ratio": (2.0, "max"),            # team push of the full index / that index's own full run (needs a team store)          # index_sessions over both partitions as a Dagster run / ccusage
+    "team_push_ratio": (2.0, "max"),            # team push of the full index / that index's own full run (needs a team store)
+    # the every-source corpus (all six agents): a no-op over all of them / ccusage session (all agents)
+    "all_sources_noop_index_ratio": (1.0, "max"),
+    "all_sources_full_index_ratio": (3.0, "max"),
+    # a no-op with four sources not installed, minus the same no-op with only the two installed ones
+    "absent_sources_noop_ms": (25.0, "max"),
 }
+# where ccusage reads each agent's files: the directory above the one our --<source>-dir takes
+CCUSAGE_DIR_ENV = {"claude": "CLAUDE_CONFIG_DIR", "codex": "CODEX_HOME", "gemini": "GEMINI_DATA_DIR",
+                   "qwen": "QWEN_DATA_DIR", "copilot": "COPILOT_HOME", "opencode": "OPENCODE_DATA_DIR"}
 # per-source tool-output padding that makes an average session ~42 KB, as real ones are
 PAD_BYTES = (2200, 10500)
 REPO = Path(__file__).resolve().parent.parent
@@ -77,8 +85,10 @@ def _cli(args: list[str], env_extra: dict | None = None) -> tuple[float, float, 
     return wall, rss, proc
 
 
-def _dirs(corpus: Path) -> list[str]:
-    return ["--claude-dir", str(corpus / "claude/projects"), "--codex-dir", str(corpus / "codex/sessions")]
+def _dirs(corpus: Path, names: tuple[str, ...] = SOURCE_NAMES) -> list[str]:
+    """Every source pointed into the corpus, so a source the corpus lacks is one not installed
+    (and nothing is read from this machine's own agent directories)."""
+    return [arg for name in names for arg in (f"--{name}-dir", str(source_dir(corpus, name)))]
 
 
 class Ccusage:
@@ -86,15 +96,16 @@ class Ccusage:
         self.binary = binary
 
     def _run(self, corpus: Path, *args: str) -> tuple[float, str]:
-        env = {**os.environ, "CLAUDE_CONFIG_DIR": str(corpus / "claude"), "CODEX_HOME": str(corpus / "codex")}
+        env = {**os.environ, **{var: str(corpus / name) for name, var in CCUSAGE_DIR_ENV.items()}}
         t = time.perf_counter()
         proc = subprocess.run([self.binary, *args, "--json", "--offline"], capture_output=True, text=True, env=env)
         wall = time.perf_counter() - t
         assert proc.returncode == 0, proc.stderr[-2000:]
         return wall, proc.stdout
 
-    def session(self, corpus: Path) -> float:
-        return self._run(corpus, "session")[0]
+    def session(self, corpus: Path, agent: str | None = None) -> float:
+        """``ccusage session`` over every agent it knows, or ``ccusage <agent> session``."""
+        return self._run(corpus, *([agent] if agent else []), "session")[0]
 
     def daily(self, corpus: Path) -> tuple[float, dict]:
         wall, out = self._run(corpus, "daily", "--timezone", "UTC")
@@ -149,6 +160,62 @@ def bench_full_and_noop(base: Path, corpus: Path, cc: Ccusage | None, runs: int)
         "full_index_ratio": round(full_s / cc_s, 2) if cc_s else None,
         "noop_index_ratio": round(noop_s / cc_noop_s, 2) if cc_noop_s else None,
     }
+
+
+def bench_every_source(base: Path, cc: Ccusage | None, sessions: int, runs: int) -> dict:
+    """The corpus with every source: a full index and a no-op of all of them against ccusage
+    session over all agents, each source's full index against ccusage on that agent alone, and
+    what sources that are not installed add to a no-op."""
+    corpus = base / "every-source"
+    generate(corpus, claude_sessions=sessions, codex_sessions=sessions, seed=2031, pad_bytes=PAD_BYTES,
+             more={name: sessions for name in SOURCE_NAMES[2:]})
+    counter = iter(range(1000))
+    have_cc = bool(cc and cc.binary)
+    if have_cc:  # ccusage opens OpenCode's database where it lies and leaves a WAL beside it: a
+        cc.session(corpus)  # change our fingerprint rightly sees, so let it happen before we time
+
+    def full(names: tuple[str, ...] = SOURCE_NAMES):
+        db = base / f"every-{next(counter)}" / "index.duckdb"
+        wall, rss, proc = _cli(["index", "--db", str(db), "--sources", ",".join(names), *_dirs(corpus, names), "--json"])
+        return wall, db, json.loads(proc.stdout)
+
+    full_s, cc_s, extra = _median_pairs(runs, full, (lambda: cc.session(corpus)) if have_cc else None)
+    db, summary = extra[-1]
+    assert all(summary["sources"][name]["sessions"] > 0 for name in SOURCE_NAMES), summary
+
+    def noop(names: tuple[str, ...] = SOURCE_NAMES):
+        wall, _, proc = _cli(["index", "--db", str(db), *_dirs(corpus, names), "--sources", ",".join(names), "--json"])
+        assert all(s["files_parsed"] == 0 for s in json.loads(proc.stdout)["sources"].values())
+        return (wall,)
+
+    noop_s, cc_noop_s, _ = _median_pairs(runs + 2, noop, (lambda: cc.session(corpus)) if have_cc else None)
+    out = {
+        "every_source_sessions_per_source": sessions,
+        "every_source_mb": round(sum(p.stat().st_size for p in corpus.rglob("*") if p.is_file()) / 2**20, 1),
+        "all_sources_full_index_s": round(full_s, 2),
+        "all_sources_noop_index_s": round(noop_s, 3),
+        "all_sources_full_index_ratio": round(full_s / cc_s, 2) if cc_s else None,
+        "all_sources_noop_index_ratio": round(noop_s / cc_noop_s, 2) if cc_noop_s else None,
+        "full_index_ratio_by_source": {},
+    }
+    for name in SOURCE_NAMES:
+        ours, theirs, _ = _median_pairs(runs, lambda: full((name,))[:1], (lambda: cc.session(corpus, name)) if have_cc else None)
+        out["full_index_ratio_by_source"][name] = {"ours_s": round(ours, 2), "ccusage_s": round(theirs, 2) if theirs else None,
+                                                  "ratio": round(ours / theirs, 2) if theirs else None}
+    # not installed: the same two-source no-op, with and without four sources whose directories
+    # do not exist, alternated so drift hits both alike
+    two = SOURCE_NAMES[:2]
+    installed_only = base / "every-two"
+    shutil.copytree(corpus / "claude", installed_only / "claude")
+    shutil.copytree(corpus / "codex", installed_only / "codex")
+    two_db = base / "every-two-db" / "index.duckdb"
+    _cli(["index", "--db", str(two_db), *_dirs(installed_only), "--json"])
+    with_absent, without_absent, _ = _median_pairs(
+        runs * 3 + 2,
+        lambda: (_cli(["index", "--db", str(two_db), *_dirs(installed_only), "--json"])[0],),
+        lambda: _cli(["index", "--db", str(two_db), *_dirs(installed_only, two), "--sources", ",".join(two), "--json"])[0])
+    out["absent_sources_noop_ms"] = round((with_absent - without_absent) * 1000, 1)
+    return out
 
 
 def _our_daily(stdout: str) -> dict:
@@ -349,6 +416,7 @@ def run(small: bool, ccusage: str | None, keep: Path | None, growth: bool = True
         if growth and not small:
             result.update(bench_growth(base, result["full_index_s"], result["noop_index_s"], 10, sessions))
         result.update(bench_dagster_run(base, corpus, result["ccusage_session_s"]))
+        result.update(bench_every_source(base, cc, sessions=20 if small else 1000, runs=1 if small else 3))
     finally:
         if keep is None:
             shutil.rmtree(base, ignore_errors=True)
@@ -371,9 +439,15 @@ def table(result: dict) -> str:
         lines.append(f"{k:<32}{b['value']!s:>10}{sign + ' ' + str(b['budget']):>12}  {verdict}")
     lines.append("")
     for k in ("full_index_s", "noop_index_s", "ccusage_session_s", "usage_daily_s", "ccusage_daily_s", "dagster_run_s", "team_push_s",
-              "messages_stored", "discovery_1000_codex_ms", "growth_full_index_s", "growth_noop_index_s"):
+              "messages_stored", "discovery_1000_codex_ms", "growth_full_index_s", "growth_noop_index_s",
+              "all_sources_full_index_s", "all_sources_noop_index_s"):
         if k in result:
             lines.append(f"{k:<32}{result[k]!s:>10}")
+    if "full_index_ratio_by_source" in result:
+        lines.append(f"every-source corpus: {result['every_source_sessions_per_source']} sessions per source, "
+                     f"{result['every_source_mb']} MB; full index of one source / ccusage <agent> session:")
+        for name, r in result["full_index_ratio_by_source"].items():
+            lines.append(f"  {name:<30}{r['ratio']!s:>10}   ({r['ours_s']} s / {r['ccusage_s']} s)")
     lines.append(f"{'huge file':<32}{result['bytes'] / 2**20:.0f} MB, {result['turns']} turns: {result['index_wall_s']} s through the CLI")
     lines.append(f"{'long line':<32}{result['long_line_mb']} MB in one line: peak {result['long_line_peak_rss_mb']} MB")
     return "\n".join(lines)

@@ -7,13 +7,13 @@ every failure shows the offending rows in its metadata. The CLI runs the same ch
 
 import dagster as dg
 
-from assets.index import SESSION_INDEX
-from assets.resources import IndexSettings
 from claude_view_pipeline.config import rate_limit_warn_percent
 from claude_view_pipeline.dagster_events import check_result_metadata
 from claude_view_pipeline.integrity import CHECKS, run_check
 from claude_view_pipeline.limits import active_primary_window
 from claude_view_pipeline.store import connect
+from orchestration.keys import SESSION_INDEX
+from orchestration.resources import IndexSettings
 
 
 @dg.multi_asset_check(

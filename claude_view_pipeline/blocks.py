@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from .store import connect
-from .usage import USAGE_MEASURES, dict_rows, prepare_calls
+from .usage import USAGE_MEASURES, dict_rows, priced_calls
 
 BLOCK = timedelta(hours=5)
 RECENT = timedelta(days=3)
@@ -53,8 +53,8 @@ def usage_blocks(db_path: Path, sources: list[str] | None = None, now: datetime 
     now = now or datetime.now(timezone.utc)
     con = connect(db_path, read_only=True)
     try:
-        prepare_calls(con, "UTC", sources, project=project)
-        spans = _spans(con.execute("SELECT source, used_at FROM costed ORDER BY source, used_at").fetchall())
+        costed = priced_calls(con, "UTC", sources, project=project)
+        spans = _spans(con.execute(f"SELECT source, used_at FROM {costed} ORDER BY source, used_at").fetchall())
         if not spans:
             return []
         con.register("spans", pa.table({"source": [s.source for s in spans], "start": [s.start for s in spans]}))
@@ -62,7 +62,7 @@ def usage_blocks(db_path: Path, sources: list[str] | None = None, now: datetime 
             f"""
             SELECT b.source, b.start, {USAGE_MEASURES},
                    list(DISTINCT c.model ORDER BY c.model) FILTER (WHERE c.model IS NOT NULL) AS models
-            FROM costed c ASOF JOIN spans b ON c.source = b.source AND c.used_at >= b.start
+            FROM {costed} c ASOF JOIN spans b ON c.source = b.source AND c.used_at >= b.start
             GROUP BY b.source, b.start
             """
         ))

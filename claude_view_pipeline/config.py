@@ -33,6 +33,73 @@ class ConfigError(ValueError):
 # the days a usage week may begin on, in DuckDB's dayofweek order (0 = Sunday)
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
+# Every setting the project reads, besides each source's own directory variables
+# (SourceSpec.settings) and switch (ENABLE_<SOURCE>_SOURCE). docs/configuration.md gives each
+# one's default and meaning; a test keeps the two lists equal.
+SETTINGS = (
+    "CLAUDE_VIEW_DB",
+    "XDG_DATA_HOME",
+    "CLAUDE_VIEW_WORKERS",
+    "CLAUDE_VIEW_LOCK_TIMEOUT",
+    "CLAUDE_VIEW_DUCKDB_MEMORY",
+    "CLAUDE_VIEW_METRICS_FILE",
+    "CLAUDE_VIEW_LOG_FORMAT",
+    "CLAUDE_VIEW_SENSOR_INTERVAL",
+    "CLAUDE_VIEW_TIMEZONE",
+    "CLAUDE_VIEW_RATE_LIMIT_WARN_PERCENT",
+    "CLAUDE_VIEW_TEAM_CATALOG",
+    "CLAUDE_VIEW_TEAM_DATA",
+    "CLAUDE_VIEW_SERVICES_DIR",
+    "CLAUDE_VIEW_DAGSTER_PG_URL",
+    "DAGSTER_HOME",
+    "CLAUDE_VIEW_PAUSE_AT",
+    "CLAUDE_VIEW_PAUSE_FILE",
+    "CLAUDE_VIEW_FAIL_AT",
+)
+
+
+def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
+def log_format(env: Mapping[str, str] | None = None) -> str:
+    """``human`` or ``json`` (CLAUDE_VIEW_LOG_FORMAT)."""
+    fmt = (_env(env).get("CLAUDE_VIEW_LOG_FORMAT") or "human").strip().lower()
+    if fmt not in ("human", "json"):
+        raise ConfigError(f"CLAUDE_VIEW_LOG_FORMAT={fmt!r}: use one of human, json")
+    return fmt
+
+
+def metrics_file(env: Mapping[str, str] | None = None) -> Path | None:
+    """Where ``index`` writes its Prometheus textfile, when set (CLAUDE_VIEW_METRICS_FILE)."""
+    raw = _env(env).get("CLAUDE_VIEW_METRICS_FILE", "").strip()
+    return Path(raw).expanduser() if raw else None
+
+
+def services_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where ``services up`` keeps its data (CLAUDE_VIEW_SERVICES_DIR, else ./.services)."""
+    raw = _env(env).get("CLAUDE_VIEW_SERVICES_DIR", "").strip()
+    return (Path(raw).expanduser() if raw else Path.cwd() / ".services").absolute()
+
+
+def team_store(env: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
+    """The team store's catalog URL and data location, as set (either may be unset)."""
+    e = _env(env)
+    return e.get("CLAUDE_VIEW_TEAM_CATALOG") or None, e.get("CLAUDE_VIEW_TEAM_DATA") or None
+
+
+def dagster_home(env: Mapping[str, str] | None = None) -> str | None:
+    """The Dagster instance the command line records its runs in, when set."""
+    return _env(env).get("DAGSTER_HOME") or None
+
+
+def pause_at(env: Mapping[str, str] | None = None) -> tuple[str | None, str | None, str | None]:
+    """Tests only: the point where a run stops, the file it writes there, and the point where
+    a run fails instead."""
+    e = _env(env)
+    return e.get("CLAUDE_VIEW_PAUSE_AT") or None, e.get("CLAUDE_VIEW_PAUSE_FILE") or None, e.get("CLAUDE_VIEW_FAIL_AT") or None
+
+
 def environ_without_settings(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """This process's environment less the project's settings and DAGSTER_HOME, plus extra:
     what a subprocess gets when a test or benchmark must not see the user's own sessions."""
@@ -204,6 +271,7 @@ class Settings:
         sensor_interval(env)
         rate_limit_warn_percent(env)
         usage_timezone(env)
+        log_format(env)
         return cls(
             db_path=default_db_path(env),
             roots={s: s.spec.roots(env) for s in ALL_SOURCES},

@@ -21,8 +21,8 @@ from .pipeline import (
     ParseReport,
     Progress,
     load_session_index,
+    look_first,
     new_run_id,
-    not_installed,
     stage_parsed_sessions,
     stage_session_files,
 )
@@ -139,10 +139,11 @@ def run_index(
         with held_open(db_path) as con, WorkerPool(workers or parse_workers()) as pool:
             migrate(con)  # the schema exists from the start: a run killed later leaves a sound, empty index
             for source in sources:
-                if skipped := not_installed(source, roots[source], db_path, run.run_id):
-                    run.sources[source] = SourceRun(*skipped)
+                first = look_first(source, roots[source], db_path, run.run_id, full=full)
+                if first.reports:  # nothing to do: no stage runs
+                    run.sources[source] = SourceRun(*first.reports)
                     continue
-                discovery = stage_session_files(source, roots[source], db_path, staging, run_id=run.run_id)
+                discovery = stage_session_files(source, roots[source], db_path, staging, run_id=run.run_id, files=first.files)
                 parse = stage_parsed_sessions(source, staging, full=full, progress=progress, run_id=run.run_id, pool=pool)
                 index = load_session_index(source, staging, db_path, run_id=run.run_id)
                 run.sources[source] = SourceRun(discovery, parse, index)

@@ -5,7 +5,6 @@ CLI's ``--log-format json``) for machines, or one readable line per event (``hum
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from datetime import datetime, timezone
 
@@ -50,9 +49,11 @@ class HumanFormatter(logging.Formatter):
 
 def configure(fmt: str | None = None, level: int = logging.WARNING, stream=None) -> logging.Logger:
     """Send the pipeline's events to stderr in the chosen format (default from the env)."""
-    fmt = (fmt or os.environ.get("CLAUDE_VIEW_LOG_FORMAT") or "human").lower()
+    from .config import log_format
+
+    fmt = (fmt or log_format()).lower()
     if fmt not in FORMATS:
-        raise ValueError(f"CLAUDE_VIEW_LOG_FORMAT={fmt!r}: use one of {', '.join(FORMATS)}")
+        raise ValueError(f"log format {fmt!r}: use one of {', '.join(FORMATS)}")
     logger = logging.getLogger(LOGGER_NAME)
     for h in list(logger.handlers):
         logger.removeHandler(h)

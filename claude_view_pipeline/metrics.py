@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest, write_to_textfile
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from .store import connect
 
@@ -21,7 +21,9 @@ _PER_RESULT = {
     "lines": ("lines", "JSONL lines by outcome (ok, parse_error) in the latest run."),
     "sessions_indexed": ("sessions_indexed", "Sessions written by the latest run."),
 }
-_LATENCY = ("parse_ms_p50", "parse_ms_p95", "parse_ms_max")
+# index_metrics latency rows -> (sample suffix, labels) of the summary family
+_LATENCY = {"parse_ms_p50": ("", {"quantile": "0.5"}), "parse_ms_p95": ("", {"quantile": "0.95"}),
+            "parse_ms_max": ("", {"quantile": "1"}), "parse_ms_count": ("_count", {}), "parse_ms_sum": ("_sum", {})}
 
 
 class _IndexCollector:
@@ -48,9 +50,8 @@ class _IndexCollector:
             con.close()
         families = {k: GaugeMetricFamily(f"{PREFIX}_{name}", doc, labels=["source", "stage", "result"]) for k, (name, doc) in _PER_RESULT.items()}
         unknown = GaugeMetricFamily(f"{PREFIX}_unknown_events", "Line or payload types the parsers do not know, by type name, in the latest run.", labels=["source", "stage", "type"])
-        latency = GaugeMetricFamily(f"{PREFIX}_parse_latency_ms", "Pass-2 parse time per file in the latest run (quantile 0.5, 0.95, 1 = max).", labels=["source", "stage", "quantile"])
-        latency_count = GaugeMetricFamily(f"{PREFIX}_parse_latency_ms_count", "Files timed in pass 2 in the latest run.", labels=["source", "stage"])
-        latency_sum = GaugeMetricFamily(f"{PREFIX}_parse_latency_ms_sum", "Total pass-2 parse time in the latest run, ms.", labels=["source", "stage"])
+        # one summary family: quantiles 0.5, 0.95 and 1 (the slowest file), _count and _sum
+        latency = Metric(f"{PREFIX}_parse_latency_ms", "Pass-2 parse time per file in the latest run, ms.", "summary")
         last_run = GaugeMetricFamily(f"{PREFIX}_last_run_timestamp_seconds", "When the latest run of the source recorded its metrics.", labels=["source"])
         seen_run = set()
         for source, stage, result, metric, value, at in rows:
@@ -62,11 +63,8 @@ class _IndexCollector:
             elif metric == "unknown_events":
                 unknown.add_metric([source, stage, result], value)
             elif metric in _LATENCY:
-                latency.add_metric([source, stage, {"parse_ms_p50": "0.5", "parse_ms_p95": "0.95", "parse_ms_max": "1"}[metric]], value)
-            elif metric == "parse_ms_count":
-                latency_count.add_metric([source, stage], value)
-            elif metric == "parse_ms_sum":
-                latency_sum.add_metric([source, stage], value)
+                suffix, extra = _LATENCY[metric]
+                latency.add_sample(latency.name + suffix, {"source": source, "stage": stage, **extra}, value)
         sessions = GaugeMetricFamily(f"{PREFIX}_sessions", "Sessions in the index.", labels=["source"])
         tokens = GaugeMetricFamily(f"{PREFIX}_tokens", "Total tokens of the sessions in the index.", labels=["source"])
         missing = GaugeMetricFamily(f"{PREFIX}_sessions_file_missing", "Indexed sessions whose file is gone from disk.", labels=["source"])
@@ -75,7 +73,7 @@ class _IndexCollector:
             tokens.add_metric([source], float(tok))
             missing.add_metric([source], gone)
         yield from families.values()
-        yield from (unknown, latency, latency_count, latency_sum, last_run, sessions, tokens, missing)
+        yield from (unknown, latency, last_run, sessions, tokens, missing)
 
 
 def _registry(db_path: Path) -> CollectorRegistry:

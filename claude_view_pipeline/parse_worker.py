@@ -11,20 +11,16 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING
 
 from .discovery import SessionFile
 from .parsers import parse_file
 from .sources import Source
-from .staging import (
-    MESSAGES_SCHEMA,
-    add_message_rows,
-    new_message_columns,
-    parsed_tables,
-    rate_limits_table,
-    write_parquet,
-)
+from .staging import add_message_rows, new_message_columns, parsed_tables, rate_limits_table, write_parquet
+
+if TYPE_CHECKING:  # imported where used: a run that parses nothing never loads pyarrow
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
 # A file at least this large streams its messages to Parquet while it is parsed, so a file
 # of any size is parsed in bounded memory.
@@ -44,6 +40,11 @@ class MessageWriter:
         start = self._written.get(session_id, 0)
         add_message_rows(cols, self.file_path, session_id, self.source.value, messages, start=start)
         self._written[session_id] = start + len(messages)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from .staging import MESSAGES_SCHEMA
+
         if self._writer is None:
             self._writer = pq.ParquetWriter(self.path, MESSAGES_SCHEMA, compression="zstd")
         self._writer.write_table(pa.table(cols, schema=MESSAGES_SCHEMA))

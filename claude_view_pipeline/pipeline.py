@@ -16,11 +16,10 @@ from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import duckdb
 import orjson
-import pyarrow as pa
 
 from .config import parse_workers
 from .discovery import SessionFile, discover
@@ -42,7 +41,10 @@ from .staging import (
 )
 from .store import connect, write_partition
 from .store.db import raise_memory_limit
-from .store.writer import PartitionWrite, WriteSummary, indexed_fingerprints, recorded_roots
+from .store.writer import PartitionWrite, WriteSummary, indexed_fingerprints
+
+if TYPE_CHECKING:  # imported where tables are built: a run with nothing to stage never loads it
+    import pyarrow as pa
 
 Progress = Callable[[Source, int, int], None]  # (source, files done, files total)
 
@@ -153,10 +155,13 @@ def new_run_id() -> str:
     return uuid.uuid4().hex
 
 
-def stage_session_files(source: Source, roots: list[Path], db_path: Path, staging: StagingArea, run_id: str | None = None) -> DiscoveryReport:
+def stage_session_files(source: Source, roots: list[Path], db_path: Path, staging: StagingArea, run_id: str | None = None,
+                        files: list[SessionFile] | None = None) -> DiscoveryReport:
+    """Pass 1: the source's files (``files``, when the caller has just discovered them), which
+    of them are new or changed, staged for the parse."""
     # absolute, so the index names the same file the same way from any working directory
     roots = [Path(os.path.abspath(r)) for r in roots]
-    files = discover(source, roots)
+    files = discover(source, roots) if files is None else files
     known: dict[str, tuple[int, int]] = {}
     if Path(db_path).exists():
         con = connect(db_path, read_only=True)
@@ -222,6 +227,8 @@ def parse_files(source: Source, files: list[SessionFile], out_dir: Path, workers
                     progress(source, done, len(jobs))
     if not results:  # nothing to parse: empty parts, so the load always has files to read
         results.append(parse_chunk(source.value, [], str(out_dir), 0))
+    import pyarrow as pa
+
     return _mark_duplicate_ids(pa.concat_tables(results))
 
 
@@ -249,6 +256,8 @@ def _mark_duplicate_ids(results: pa.Table) -> pa.Table:
             res["detail"][i] = losers[p]
             res["session_ids"][i] = []
             res["messages"][i] = 0
+    import pyarrow as pa
+
     return pa.table(res, schema=results.schema)
 
 
@@ -348,33 +357,69 @@ def run_metrics(files: dict, res: dict, live: bool = False) -> list[tuple[str, s
     return out
 
 
-def not_installed(source: Source, roots: list[Path], db_path: Path, run_id: str) -> tuple[DiscoveryReport, ParseReport, IndexReport] | None:
-    """The run of a source whose agent is not installed, without its stages: none of its roots
-    exists, and the index holds no file of it and was last run from these same roots, so
-    there is nothing to find, parse, write or mark missing. Records the run's zero metrics (the
-    source's series exist from its first run on) and returns the stages' reports; None when
-    the source must run its stages."""
+@dataclass
+class FirstLook:
+    """What a run found before staging anything: the source's files, and the stages' reports
+    when there is nothing to do."""
+
+    files: list[SessionFile]
+    reports: tuple[DiscoveryReport, ParseReport, IndexReport] | None = None
+
+
+def look_first(source: Source, roots: list[Path], db_path: Path, run_id: str, full: bool = False) -> FirstLook:
+    """Discover the source's files; when they are exactly what the index holds (each file's
+    fingerprint as indexed, none back, every file gone already marked missing, found from the
+    roots the index was last run from; an agent not installed: no file, none indexed), the run
+    of the source is its metrics alone: recorded, and returned with the stages' reports. Then
+    nothing is staged, parsed or written, and pyarrow is never loaded."""
     roots = [Path(os.path.abspath(r)) for r in roots]
-    if any(r.exists() for r in roots) or not Path(db_path).exists():
-        return None
+    files = discover(source, roots)
+    if full or not Path(db_path).exists():  # a full run parses every file
+        return FirstLook(files)
     names = [text_path(str(r)) for r in roots]
     con = connect(db_path)
-    try:
-        held = con.execute("SELECT count(*) FROM indexed_files WHERE source = ?", [source.value]).fetchone()[0]
-        if held or recorded_roots(con, source) != names:
-            return None
+    try:  # the run migrated the index first: its tables are there
+        states = {p: (size, mtime, missing) for p, size, mtime, missing in con.execute(
+            "SELECT path, size, mtime_ns, missing FROM indexed_files WHERE source = ?", [source.value]).fetchall()}
+        recorded = con.execute("SELECT roots FROM source_roots WHERE source = ?", [source.value]).fetchall()
+        on_disk = {f.path for f in files}
+        if (list(recorded[0][0]) if recorded else None) != names or any(
+                states.get(f.path) != (f.size, f.mtime_ns, False) for f in files) or any(
+                not missing and path not in on_disk for path, (_, _, missing) in states.items()):
+            return FirstLook(files)
         empty = {"reason": [], "lines_ok": [], "lines_malformed": [], "session_ids": [], "unknown_types": [], "parse_ms": []}
-        metrics = run_metrics({"files_scanned": 0}, empty)
-        con.executemany("INSERT INTO index_metrics VALUES (?, now(), ?, ?, ?, ?, ?)",
-                        [[run_id, source.value, stage, result, metric, float(value)] for stage, result, metric, value in metrics])
+        metrics = run_metrics({"files_scanned": len(files)}, empty)
+        # one statement (executemany costs a round trip a row)
+        con.execute("INSERT INTO index_metrics VALUES " + ", ".join(["(?, now(), ?, ?, ?, ?, ?)"] * len(metrics)),
+                    [v for stage, result, metric, value in metrics for v in (run_id, source.value, stage, result, metric, float(value))])
+        gone = sum(1 for path in states if path not in on_disk)
+        # a source with no file indexed has no session either
+        n_sessions, n_messages, tokens = _totals(con, source) if states else (0, 0, dict.fromkeys(TOKEN_KEYS, 0))
     finally:
         con.close()
-    return (DiscoveryReport(source, 0, 0, 0, 0, 0, names), ParseReport(source, False, 0, 0, 0),
-            IndexReport(source, run_id, WriteSummary(0, 0, 0, 0, 0, 0, changed=False), 0, 0, dict.fromkeys(TOKEN_KEYS, 0), {}))
+    return FirstLook(files, (
+        DiscoveryReport(source, len(files), 0, 0, len(files), gone, names),
+        ParseReport(source, False, 0, 0, 0),
+        IndexReport(source, run_id, WriteSummary(0, 0, n_sessions, 0, 0, gone, changed=False), n_sessions, n_messages, tokens, {}),
+    ))
 
 
-def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_id: str | None = None, live: bool = False) -> IndexReport:
-    parsed_dir = staging.find(source, "parsed", run_id)
+def _totals(con: duckdb.DuckDBPyConnection, source: Source) -> tuple[int, int, dict[str, int]]:
+    """The source's sessions, messages and token totals in the index."""
+    n_sessions, n_messages, *tok = con.execute(
+        "SELECT count(*), (SELECT count(*) FROM messages WHERE source = $s), "
+        + ", ".join(f"coalesce(sum({k}), 0)" for k in TOKEN_KEYS) + " FROM sessions WHERE source = $s",
+        {"s": source.value},
+    ).fetchall()[0]
+    return n_sessions, n_messages, dict(zip(TOKEN_KEYS, (int(t) for t in tok)))
+
+
+def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_id: str | None = None, live: bool = False,
+                       handoff_id: str | None = None) -> IndexReport:
+    """Load the parse staged under ``handoff_id`` (else ``run_id``) into the index; its rows
+    carry ``run_id``. The two differ when Dagster re-executes a failed run: the new run loads
+    the hand-off its original run wrote."""
+    parsed_dir = staging.find(source, "parsed", handoff_id or run_id)
     files_dir = Path(read_manifest(parsed_dir)["files_dir"])  # exactly the list that was parsed
     run_id = run_id or new_run_id()
     w = PartitionWrite(
@@ -401,11 +446,7 @@ def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_
             summary = write_partition(con, w)
         pause_point("after_commit")
         src = {"s": source.value}
-        n_sessions, n_messages, *tok = con.execute(
-            "SELECT count(*), (SELECT count(*) FROM messages WHERE source = $s), "
-            + ", ".join(f"coalesce(sum({k}), 0)" for k in TOKEN_KEYS) + " FROM sessions WHERE source = $s",
-            src,
-        ).fetchall()[0]
+        n_sessions, n_messages, tokens = _totals(con, source)
         rejected = {
             reason: {"files": n, "examples": examples}
             for reason, n, examples in con.execute(
@@ -417,5 +458,4 @@ def load_session_index(source: Source, staging: StagingArea, db_path: Path, run_
     finally:
         con.close()
     staging.release(source, loaded={files_dir, parsed_dir})
-    tokens = dict(zip(TOKEN_KEYS, (int(t) for t in tok)))
     return IndexReport(source, run_id, summary, n_sessions, n_messages, tokens, rejected)

@@ -190,19 +190,21 @@ SELECT c.*, p.price_model, p.price_provider,
          + c.cache_creation_5m_tokens * step_price(p.cache_write_5m, r.request_input)
          + c.cache_creation_1h_tokens * step_price(p.cache_write_1h, r.request_input)
          + c.output_tokens * step_price(p."output", r.request_input)) / 1000000 END AS cost_usd
-FROM calls c
+FROM {calls} c
 CROSS JOIN LATERAL (SELECT c.input_tokens + c.cache_read_tokens + c.cache_creation_5m_tokens
                            + c.cache_creation_1h_tokens AS request_input) r
 LEFT JOIN prices p ON p.source = c.source AND p.provider = c.model_provider AND p.model = c.model
 """
 
 
-def price_calls(con: duckdb.DuckDBPyConnection, writable: bool = False) -> None:
-    """Temp table ``costed``: the connection's relation ``calls`` (source, model_provider ('' for
-    none), model and the token columns), each call priced."""
-    keys = [tuple(r) for r in con.execute("SELECT DISTINCT source, model_provider, model FROM calls").fetchall()]
+def price_calls(con: duckdb.DuckDBPyConnection, calls: str, writable: bool = False) -> str:
+    """Every call of the connection's relation named ``calls`` (source, model_provider ('' for
+    none), model, the token columns, usage_unknown), priced: the name of the temp table written
+    (``<calls>_costed``: the calls' columns, the price used and ``cost_usd``)."""
+    keys = [tuple(r) for r in con.execute(f"SELECT DISTINCT source, model_provider, model FROM {calls}").fetchall()]
     load_prices(con, keys, writable)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE costed AS {COSTED_SQL}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {calls}_costed AS {COSTED_SQL.format(calls=calls)}")
+    return f"{calls}_costed"
 
 
 def call_cost(source: str, provider: str | None, model: str, input_tokens: int, cache_read: int,
@@ -217,6 +219,6 @@ def call_cost(source: str, provider: str | None, model: str, input_tokens: int, 
             " ?::BIGINT AS input_tokens, ?::BIGINT AS cache_read_tokens, ?::BIGINT AS cache_creation_5m_tokens,"
             " ?::BIGINT AS cache_creation_1h_tokens, ?::BIGINT AS output_tokens, false AS usage_unknown",
             [source, provider or "", model, input_tokens, cache_read, cache_write_5m, cache_write_1h, output])
-        return con.execute(f"SELECT cost_usd FROM ({COSTED_SQL})").fetchone()[0]
+        return con.execute(f"SELECT cost_usd FROM ({COSTED_SQL.format(calls='calls')})").fetchone()[0]
     finally:
         con.close()

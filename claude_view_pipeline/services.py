@@ -20,6 +20,8 @@ import sys
 from glob import glob
 from pathlib import Path
 
+from . import config
+
 DATABASE = "claude_view"  # the team store's catalog
 DAGSTER_DATABASE = "dagster"  # run, event and schedule storage of the team's Dagster (deploy/team/)
 ROLE = "claude_view"
@@ -30,7 +32,7 @@ class ServiceError(RuntimeError):
 
 
 def services_dir() -> Path:
-    return Path(os.environ.get("CLAUDE_VIEW_SERVICES_DIR") or Path.cwd() / ".services").absolute()
+    return config.services_dir()
 
 
 def _pg_bin(name: str) -> str:

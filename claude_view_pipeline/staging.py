@@ -13,66 +13,92 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .discovery import SessionFile
 from .parsers.base import FileParse
 from .sources import Source
 
-TS = pa.timestamp("us", tz="UTC")
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-FILES_SCHEMA = pa.schema([
-    ("path", pa.string()),
-    ("kind", pa.string()),
-    ("size", pa.int64()),
-    ("mtime_ns", pa.int64()),
-    ("changed", pa.bool_()),
-])
+# The Arrow schemas of the hand-off tables, built on first use: a run that stages nothing (a
+# no-op) never imports pyarrow (and numpy with it), which is most of a no-op's start-up.
+_SCHEMAS = ("TS", "FILES_SCHEMA", "SESSIONS_SCHEMA", "MESSAGES_SCHEMA", "FILE_RESULTS_SCHEMA", "RATE_LIMITS_SCHEMA", "_MESSAGE_FIELDS")
 
-# Identity and metadata only: counters and token totals are derived from the messages by
-# the writer after cross-file attribution (aggregate.py).
-SESSIONS_SCHEMA = pa.schema([
-    ("id", pa.string()), ("source", pa.string()), ("source_session_id", pa.string()),
-    ("file_path", pa.string()), ("file_size", pa.int64()), ("file_mtime_ns", pa.int64()),
-    ("parent_session_id", pa.string()), ("relation", pa.string()),
-    ("is_sidechain", pa.bool_()), ("is_headless", pa.bool_()), ("cli_version", pa.string()),
-    ("cwd", pa.string()), ("git_repository_url", pa.string()), ("git_branch", pa.string()),
-    ("started_at", TS), ("ended_at", TS), ("malformed_lines", pa.int32()), ("unknown_types", pa.string()),
-])
 
-MESSAGES_SCHEMA = pa.schema([
-    ("file_path", pa.string()),  # staging only: tells same-id copies from two files apart
-    ("session_id", pa.string()), ("source", pa.string()), ("ordinal", pa.int32()), ("role", pa.string()),
-    ("kind", pa.string()), ("timestamp", TS), ("text", pa.string()), ("text_truncated", pa.bool_()), ("tool_name", pa.string()),
-    ("call_id", pa.string()), ("is_error", pa.bool_()), ("line_no", pa.int32()), ("inherited", pa.bool_()),
-    ("dedup_key", pa.string()), ("origin_session_id", pa.string()), ("api_call", pa.bool_()), ("usage_at", TS),
-    ("model", pa.string()), ("model_provider", pa.string()), ("model_assumed", pa.bool_()), ("input_tokens", pa.int64()),
-    ("cache_read_tokens", pa.int64()), ("cache_creation_tokens", pa.int64()),
-    ("cache_creation_5m_tokens", pa.int64()), ("cache_creation_1h_tokens", pa.int64()), ("output_tokens", pa.int64()),
-    ("reasoning_tokens", pa.int64()), ("agent_cost_usd", pa.float64()),
-])
+def _arrow():
+    """pyarrow, with this module's schemas built."""
+    import pyarrow as pa
 
-FILE_RESULTS_SCHEMA = pa.schema([
-    ("path", pa.string()), ("kind", pa.string()), ("size", pa.int64()), ("mtime_ns", pa.int64()),
-    ("status", pa.string()), ("reason", pa.string()), ("detail", pa.string()),
-    ("session_ids", pa.list_(pa.string())), ("lines_ok", pa.int32()), ("lines_malformed", pa.int32()),
-    ("lines_incomplete_tail", pa.int32()), ("unknown_types", pa.string()), ("parse_ms", pa.float64()),
-    ("messages", pa.int32()),
-])
+    if "FILES_SCHEMA" not in globals():
+        _build_schemas(pa)
+    return pa
 
-RATE_LIMITS_SCHEMA = pa.schema([
-    ("file_path", pa.string()),  # staging only, as for messages
-    ("source", pa.string()), ("session_id", pa.string()), ("at", TS), ("window", pa.string()),
-    ("used_percent", pa.float64()), ("window_minutes", pa.int32()), ("resets_at", TS), ("line_no", pa.int32()),
-])
 
-_MESSAGE_FIELDS = [f.name for f in MESSAGES_SCHEMA][6:]  # after file_path .. kind
+def __getattr__(name: str):
+    if name in _SCHEMAS:
+        _arrow()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _build_schemas(pa) -> None:
+    global TS, FILES_SCHEMA, SESSIONS_SCHEMA, MESSAGES_SCHEMA, FILE_RESULTS_SCHEMA, RATE_LIMITS_SCHEMA, _MESSAGE_FIELDS
+    TS = pa.timestamp("us", tz="UTC")
+
+    FILES_SCHEMA = pa.schema([
+        ("path", pa.string()),
+        ("kind", pa.string()),
+        ("size", pa.int64()),
+        ("mtime_ns", pa.int64()),
+        ("changed", pa.bool_()),
+    ])
+
+    # Identity and metadata only: counters and token totals are derived from the messages by
+    # the writer after cross-file attribution (aggregate.py).
+    SESSIONS_SCHEMA = pa.schema([
+        ("id", pa.string()), ("source", pa.string()), ("source_session_id", pa.string()),
+        ("file_path", pa.string()), ("file_size", pa.int64()), ("file_mtime_ns", pa.int64()),
+        ("parent_session_id", pa.string()), ("relation", pa.string()),
+        ("is_sidechain", pa.bool_()), ("is_headless", pa.bool_()), ("cli_version", pa.string()),
+        ("cwd", pa.string()), ("git_repository_url", pa.string()), ("git_branch", pa.string()),
+        ("started_at", TS), ("ended_at", TS), ("malformed_lines", pa.int32()), ("unknown_types", pa.string()),
+    ])
+
+    MESSAGES_SCHEMA = pa.schema([
+        ("file_path", pa.string()),  # staging only: tells same-id copies from two files apart
+        ("session_id", pa.string()), ("source", pa.string()), ("ordinal", pa.int32()), ("role", pa.string()),
+        ("kind", pa.string()), ("timestamp", TS), ("text", pa.string()), ("text_truncated", pa.bool_()), ("tool_name", pa.string()),
+        ("call_id", pa.string()), ("is_error", pa.bool_()), ("line_no", pa.int32()), ("inherited", pa.bool_()),
+        ("dedup_key", pa.string()), ("origin_session_id", pa.string()), ("api_call", pa.bool_()), ("usage_at", TS),
+        ("model", pa.string()), ("model_provider", pa.string()), ("model_assumed", pa.bool_()), ("input_tokens", pa.int64()),
+        ("cache_read_tokens", pa.int64()), ("cache_creation_tokens", pa.int64()),
+        ("cache_creation_5m_tokens", pa.int64()), ("cache_creation_1h_tokens", pa.int64()), ("output_tokens", pa.int64()),
+        ("reasoning_tokens", pa.int64()), ("agent_cost_usd", pa.float64()),
+    ])
+
+    FILE_RESULTS_SCHEMA = pa.schema([
+        ("path", pa.string()), ("kind", pa.string()), ("size", pa.int64()), ("mtime_ns", pa.int64()),
+        ("status", pa.string()), ("reason", pa.string()), ("detail", pa.string()),
+        ("session_ids", pa.list_(pa.string())), ("lines_ok", pa.int32()), ("lines_malformed", pa.int32()),
+        ("lines_incomplete_tail", pa.int32()), ("unknown_types", pa.string()), ("parse_ms", pa.float64()),
+        ("messages", pa.int32()),
+    ])
+
+    RATE_LIMITS_SCHEMA = pa.schema([
+        ("file_path", pa.string()),  # staging only, as for messages
+        ("source", pa.string()), ("session_id", pa.string()), ("at", TS), ("window", pa.string()),
+        ("used_percent", pa.float64()), ("window_minutes", pa.int32()), ("resets_at", TS), ("line_no", pa.int32()),
+    ])
+
+    _MESSAGE_FIELDS = [f.name for f in MESSAGES_SCHEMA][6:]  # after file_path .. kind
 
 
 def files_table(files: list[SessionFile], changed: set[str]) -> pa.Table:
+    pa = _arrow()
     return pa.table(
         {
             "path": [f.path for f in files],
@@ -98,6 +124,7 @@ def _unknown_json(counter) -> str | None:
 
 
 def new_message_columns() -> dict[str, list]:
+    _arrow()
     return {f.name: [] for f in MESSAGES_SCHEMA}
 
 
@@ -117,6 +144,7 @@ def add_message_rows(cols: dict[str, list], file_path: str, session_id: str, sou
 def parsed_tables(results: list[tuple[SessionFile | None, FileParse]]) -> tuple[pa.Table, pa.Table, pa.Table]:
     """(sessions, messages, file_results) for a batch of parsed files. Without a SessionFile
     (a file parsed outside discovery) the fingerprint columns are left empty."""
+    pa = _arrow()
     s_cols: dict[str, list] = {f.name: [] for f in SESSIONS_SCHEMA}
     m_cols = new_message_columns()
     r_cols: dict[str, list] = {f.name: [] for f in FILE_RESULTS_SCHEMA}
@@ -156,6 +184,7 @@ def parsed_tables(results: list[tuple[SessionFile | None, FileParse]]) -> tuple[
 
 def rate_limits_table(results: list[FileParse]) -> pa.Table:
     """The plan-window reports of a batch of parsed files (Codex token_count events)."""
+    pa = _arrow()
     rows = [(s.file_path, s.source.value, s.id, r.at, r.window, r.used_percent, r.window_minutes, r.resets_at, r.line_no)
             for fp in results for s in fp.sessions for r in s.rate_limits]
     return pa.table({f.name: [row[i] for row in rows] for i, f in enumerate(RATE_LIMITS_SCHEMA)}, schema=RATE_LIMITS_SCHEMA)
@@ -244,6 +273,8 @@ class StagingArea:
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
+    import pyarrow.parquet as pq
+
     pq.write_table(table, path, compression="zstd")
 
 
@@ -264,5 +295,7 @@ def parts(stage_dir: Path, name: str) -> list[str]:
 
 def read_table(stage_dir: Path, name: str) -> pa.Table:
     # ParquetFile, not pq.read_table: the latter loads pyarrow's dataset layer (~0.15 s a process)
+    import pyarrow.parquet as pq
+
     with pq.ParquetFile(table_path(stage_dir, name)) as f:
         return f.read()

@@ -24,7 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401 - pa.compute
 
-from .config import ConfigError
+from .config import ConfigError, team_store
 from .faults import pause_point
 from .sources import Source
 from .store import connect
@@ -86,7 +86,7 @@ class TeamEnv:
 
     @classmethod
     def from_env(cls) -> "TeamEnv":
-        uri, data = os.environ.get("CLAUDE_VIEW_TEAM_CATALOG"), os.environ.get("CLAUDE_VIEW_TEAM_DATA")
+        uri, data = team_store()
         if not uri or not data:
             raise ConfigError("the team store is not configured: set CLAUDE_VIEW_TEAM_CATALOG and CLAUDE_VIEW_TEAM_DATA "
                               "(for a local one: eval \"$(./pipeline services up)\")")
@@ -367,7 +367,7 @@ def team_usage(env: TeamEnv, period: str, tz: str) -> list[dict]:
         con.execute(f"SET TimeZone = '{checked_timezone(tz)}'")
         con.execute(
             f"""
-            CREATE TEMP TABLE calls AS
+            CREATE TEMP TABLE team_calls AS
             WITH owner AS (
                 SELECT * FROM team_sessions
                 QUALIFY row_number() OVER (PARTITION BY id ORDER BY {_OWNER_ORDER}) = 1
@@ -384,7 +384,7 @@ def team_usage(env: TeamEnv, period: str, tz: str) -> list[dict]:
             FROM owner o, UNNEST(o.calls) AS u(c)
             """
         )
-        return rollup_calls(con, period, tz, extra_keys=("host",))
+        return rollup_calls(con, "team_calls", period, tz, extra_keys=("host",))
     finally:
         con.close()
 

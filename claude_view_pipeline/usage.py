@@ -71,7 +71,7 @@ USAGE_MEASURES = """
 _KEYS = {"daily": ("day", "day"), "monthly": ("month", "strftime(day, '%Y-%m')"), "session": ("session_id", "session_id")}
 
 
-def _rollup_sql(period: str, week_start: str = "monday", extra_keys: tuple[str, ...] = ()) -> str:
+def _rollup_sql(costed: str, period: str, week_start: str = "monday", extra_keys: tuple[str, ...] = ()) -> str:
     if period == "weekly":
         # the day the week began: days are already cut in the chosen zone
         key, expr = "week", f"day - CAST((dayofweek(day) - {WEEKDAYS.index(week_start)} + 7) % 7 AS INTEGER)"
@@ -85,27 +85,28 @@ def _rollup_sql(period: str, week_start: str = "monday", extra_keys: tuple[str, 
     SELECT {expr} AS {key}, {extra}source, model, min(project) AS project, project_key,
            count(DISTINCT session_id) AS sessions, {USAGE_MEASURES},
            ?::VARCHAR AS timezone, ?::VARCHAR AS price_data_version
-    FROM costed
+    FROM {costed}
     WHERE (?::DATE IS NULL OR day >= ?::DATE) AND (?::DATE IS NULL OR day <= ?::DATE)
     GROUP BY {key}, {extra}source, model, project_key
     ORDER BY {key} NULLS LAST, {extra}source NULLS LAST, model NULLS LAST, project NULLS LAST, project_key
     """
 
 
-def prepare_calls(con: duckdb.DuckDBPyConnection, timezone: str, sources: list[str] | None, writable: bool = False,
-                  project: str | None = None) -> None:
-    """Temp tables ``calls`` and ``costed`` (every counted call, priced) on this connection;
-    ``project`` keeps the calls of sessions whose project name or key is that."""
+def priced_calls(con: duckdb.DuckDBPyConnection, timezone: str, sources: list[str] | None, writable: bool = False,
+                 project: str | None = None) -> str:
+    """Every counted call of the index (of these sources; of the sessions whose project name or
+    key is ``project``), with its day in ``timezone``, priced: the name of the temp table
+    written on this connection (one row per call, the columns of _CALLS and cost_usd)."""
     con.execute(f"SET TimeZone = '{checked_timezone(timezone)}'")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE calls AS {_CALLS}", [sources, sources, project, project, project])
-    pricing.price_calls(con, writable)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE index_calls AS {_CALLS}", [sources, sources, project, project, project])
+    return pricing.price_calls(con, "index_calls", writable)
 
 
-def rollup_calls(con: duckdb.DuckDBPyConnection, period: str, timezone: str, extra_keys: tuple[str, ...] = ()) -> list[dict]:
-    """Price the calls of the connection's temp table ``calls`` (the columns _CALLS gives,
+def rollup_calls(con: duckdb.DuckDBPyConnection, calls: str, period: str, timezone: str, extra_keys: tuple[str, ...] = ()) -> list[dict]:
+    """Price the calls of the connection's relation named ``calls`` (the columns _CALLS gives,
     plus ``extra_keys``) and roll them up by period, as ``rollup`` does for the index."""
-    pricing.price_calls(con)
-    return dict_rows(con.execute(_rollup_sql(period, extra_keys=extra_keys), _params(timezone, None, None)))
+    costed = pricing.price_calls(con, calls)
+    return dict_rows(con.execute(_rollup_sql(costed, period, extra_keys=extra_keys), _params(timezone, None, None)))
 
 
 def _params(timezone: str, since: date | None, until: date | None) -> list:
@@ -123,11 +124,10 @@ def rollup(db_path: Path, period: str, timezone: str, sources: list[str] | None 
            week_start: str = "monday") -> list[dict]:
     """Calls grouped by period ("daily", "weekly", "monthly" or "session") x source x model x
     project, computed inside DuckDB; one dict per row. Weeks begin on ``week_start``."""
-    sql = _rollup_sql(period, week_start)
     con = connect(db_path, read_only=True)
     try:
-        prepare_calls(con, timezone, sources, project=project)
-        return dict_rows(con.execute(sql, _params(timezone, since, until)))
+        costed = priced_calls(con, timezone, sources, project=project)
+        return dict_rows(con.execute(_rollup_sql(costed, period, week_start), _params(timezone, since, until)))
     finally:
         con.close()
 
@@ -192,10 +192,10 @@ def write_daily_usage(db_path: Path, timezone: str) -> list[dict]:
     con = connect(db_path)
     try:
         migrate(con)
-        prepare_calls(con, timezone, None, writable=True)
+        costed = priced_calls(con, timezone, None, writable=True)
         con.execute("BEGIN TRANSACTION")
         con.execute("DELETE FROM daily_usage")
-        con.execute(f"INSERT INTO daily_usage BY NAME {_rollup_sql('daily')}", _params(timezone, None, None))
+        con.execute(f"INSERT INTO daily_usage BY NAME {_rollup_sql(costed, 'daily')}", _params(timezone, None, None))
         con.execute("COMMIT")
         return dict_rows(con.execute("SELECT * FROM daily_usage ORDER BY day, source, model NULLS LAST, project NULLS LAST, project_key"))
     finally:

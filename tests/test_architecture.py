@@ -53,3 +53,43 @@ def test_no_module_but_a_sources_own_branches_on_a_source():
                         and node.value.id == "Source":
                     found.append(f"{path.relative_to(REPO)}:{node.lineno} Source.{node.attr}")
     assert found == []
+
+
+def test_only_the_settings_module_reads_the_environment():
+    """config.py reads the environment; the core, the assets and the checks take plain values
+    from it (no os.environ, os.getenv or environ imported anywhere else)."""
+    import ast
+
+    readers = []
+    for folder in ("claude_view_pipeline", "assets", "checks"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            if path == REPO / "claude_view_pipeline" / "config.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "putenv", "environb"):
+                    readers.append(f"{path.relative_to(REPO)}:{node.lineno}")
+                elif isinstance(node, ast.ImportFrom) and node.module == "os" and any(
+                        a.name in ("environ", "getenv", "environb") for a in node.names):
+                    readers.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert readers == []
+
+
+def test_assets_and_checks_do_not_import_each_other():
+    """What both need (resources, keys, partitions) lives in orchestration/; only the code
+    locations (assets/definitions.py, assets/team_definitions.py) put the two together."""
+    import ast
+
+    def imported(path):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                names.update(a.name.split(".")[0] for a in node.names)
+        return names
+
+    composers = {"definitions.py", "team_definitions.py"}
+    crossing = [f"assets/{p.name}" for p in (REPO / "assets").glob("*.py") if p.name not in composers and "checks" in imported(p)]
+    crossing += [f"checks/{p.name}" for p in (REPO / "checks").glob("*.py") if "assets" in imported(p)]
+    crossing += [f"orchestration/{p.name}" for p in (REPO / "orchestration").glob("*.py") if imported(p) & {"assets", "checks"}]
+    assert crossing == []

@@ -10,7 +10,7 @@ import pytest
 
 from assets.definitions import automation_sensor, defs
 from assets.index import index_assets
-from assets.resources import IndexSettings
+from orchestration.resources import IndexSettings
 from assets.usage import daily_usage
 from benchmarks.synth import generate
 

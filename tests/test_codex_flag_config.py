@@ -9,7 +9,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.resources import IndexSettings
+from orchestration.resources import IndexSettings
 from assets.sensors import evaluate
 from claude_view_pipeline.config import ConfigError, Settings
 from claude_view_pipeline.sources import SOURCE_NAMES, Source

@@ -79,3 +79,21 @@ def test_every_command_refuses_a_bad_setting_before_any_work(tmp_path, command):
     assert proc.stderr.strip().splitlines() == [
         "claude-view-pipeline: error: CLAUDE_VIEW_DUCKDB_MEMORY='99999999TB' is out of range; use a size from 32MB to 1024TB"]
     assert not (tmp_path / "i.duckdb").exists()
+
+
+def test_the_configuration_doc_lists_every_setting_the_code_reads():
+    """docs/configuration.md has a row for every setting (the project's own, each source's
+    directories and switch) and for nothing else."""
+    import re
+
+    from claude_view_pipeline.config import SETTINGS
+    from claude_view_pipeline.sources import ALL_SOURCES
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text()
+    documented = {name for line in doc.splitlines() if line.startswith("| `")
+                  for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", line.split(" | ")[0])}
+    read = set(SETTINGS) | {s.spec.enable_flag for s in ALL_SOURCES} | {v for s in ALL_SOURCES for v in s.spec.settings}
+    assert documented == read
+    # and the list is the code's: every setting name config.py spells is on it
+    code = (Path(__file__).resolve().parent.parent / "claude_view_pipeline" / "config.py").read_text()
+    assert set(re.findall(r"\b(CLAUDE_VIEW_[A-Z0-9_]+)\b", code)) <= set(SETTINGS)

@@ -115,6 +115,20 @@ def test_a_writer_held_too_long_is_a_clear_error(tmp_path, corpus):
     assert "CLAUDE_VIEW_LOCK_TIMEOUT" in proc.stdout + proc.stderr
 
 
+def test_a_writer_released_within_the_wait_lets_the_run_go_on(tmp_path, corpus, clean):
+    db = tmp_path / "index.duckdb"
+    holder = duckdb.connect(str(db))
+    try:
+        proc = start_cli(cli_args(corpus, db), {"CLAUDE_VIEW_LOCK_TIMEOUT": "60"})
+        time.sleep(2.0)  # the run is waiting for the file, backing off between tries
+        assert proc.poll() is None
+    finally:
+        holder.close()
+    out, errs = proc.communicate(timeout=300)
+    assert proc.returncode == 0, errs[-2000:]
+    assert content(db) == clean
+
+
 def children(pid: int) -> list[int]:
     out = []
     for entry in os.listdir("/proc"):

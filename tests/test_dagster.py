@@ -14,7 +14,7 @@ from helpers import REPO
 
 from assets.definitions import defs
 from assets.index import index_assets
-from assets.resources import IndexSettings
+from orchestration.resources import IndexSettings
 from benchmarks.synth import generate
 from checks.index_checks import index_checks
 from claude_view_pipeline.integrity import CHECKS

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from assets.index import index_assets
-from assets.resources import IndexSettings
+from orchestration.resources import IndexSettings
 from benchmarks.synth import generate, source_dir
 from checks.index_checks import index_checks
 from claude_view_pipeline.sources import SOURCE_NAMES, Source

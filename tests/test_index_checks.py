@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from assets.index import index_assets
-from assets.resources import IndexSettings
+from orchestration.resources import IndexSettings
 from assets.index import partition_keys_from_tags
 from checks.index_checks import index_checks
 from claude_view_pipeline.integrity import CHECKS, CHECKS_BY_NAME, check_sql, run_check

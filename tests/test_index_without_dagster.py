@@ -1,5 +1,5 @@
-"""The CLI runs the stages and checks directly: no Dagster run, no Dagster import on the no-op
-path; with DAGSTER_HOME set, a run that changed the index is recorded in that instance (the
+"""The CLI runs the stages and checks directly: no Dagster run, no Dagster (nor pyarrow) import
+on the no-op path; with DAGSTER_HOME set, a run that changed the index is recorded in that instance (the
 UI shows CLI runs), a run that changed nothing adds nothing. After a changing run the
 daily_usage table is current."""
 
@@ -27,13 +27,13 @@ def claude_dir(tmp_path, *names):
     return d.parent
 
 
-def test_a_noop_index_imports_no_dagster_pandera_or_polars(tmp_path):
+def test_a_noop_index_imports_no_dagster_pandera_polars_pyarrow_or_numpy(tmp_path):
     root = claude_dir(tmp_path, "minimal.jsonl")
     db = tmp_path / "i.duckdb"
     args = ["index", "--db", str(db), "--sources", "claude", "--claude-dir", str(root), "--json"]
     assert run_cli(*args).returncode == 0
     code = ("import sys, json; from claude_view_pipeline.cli import main; rc = main(sys.argv[1:]);"
-            " print(json.dumps([rc, sorted(m for m in ('dagster', 'pandera', 'polars') if m in sys.modules)]))")
+            " print(json.dumps([rc, sorted(m for m in ('dagster', 'pandera', 'polars', 'pyarrow', 'numpy') if m in sys.modules)]))")
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO,
                           env=environ_without_settings({"DAGSTER_HOME": str(tmp_path / "dagster_home")}))
     assert proc.returncode == 0, proc.stderr

@@ -72,8 +72,9 @@ def test_index_metrics_table_has_labelled_exact_values(indexed):
 
 def test_prometheus_textfile_parses_with_the_same_values(indexed):
     text = indexed["prom"].read_text()
-    samples = {}
+    samples, types = {}, {}
     for family in text_string_to_metric_families(text):
+        types[family.name] = family.type
         for s in family.samples:
             samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
     name = {"files_scanned": "claude_view_files_scanned", "files": "claude_view_files", "lines": "claude_view_lines",
@@ -83,6 +84,10 @@ def test_prometheus_textfile_parses_with_the_same_values(indexed):
         assert samples[key] == value, key
     assert samples[("claude_view_sessions", (("source", "claude"),))] == 3.0
     assert samples[("claude_view_parse_latency_ms_count", (("source", "codex"), ("stage", "pass2")))] == 3.0
+    # parse latency is one summary family (quantiles, _count, _sum), not gauges named like one
+    assert types["claude_view_parse_latency_ms"] == "summary"
+    assert {q for (n, labels) in samples if n == "claude_view_parse_latency_ms"
+            for k, q in labels if k == "quantile"} == {"0.5", "0.95", "1"}
     # the metrics command prints the same exposition
     proc = run_cli("metrics", "--db", str(indexed["db"]))
     assert proc.returncode == 0 and proc.stdout == text

@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 
 from assets.index import index_assets
-from assets.resources import IndexSettings
+from orchestration.resources import IndexSettings
 from checks.index_checks import codex_primary_window_has_room
 from claude_view_pipeline.parsers import parse_file
 from claude_view_pipeline.sources import Source

@@ -14,7 +14,7 @@ import pytest
 from helpers import FIXTURES
 
 from assets import sensors
-from assets.resources import IndexSettings
+from orchestration.resources import IndexSettings
 from assets.sensors import evaluate, session_file_sensors
 from claude_view_pipeline import pipeline
 from claude_view_pipeline.indexing import run_index

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from assets.definitions import defs
-from assets.resources import IndexSettings
+from orchestration.resources import IndexSettings
 from benchmarks.synth import generate
 from claude_view_pipeline.sources import SOURCE_NAMES
 

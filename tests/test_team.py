@@ -217,7 +217,9 @@ def test_a_host_name_that_cannot_name_a_partition_is_refused_before_any_work(tmp
 def test_the_checks_stay_green_when_snapshots_are_expired_as_the_docs_say(fresh_store, tmp_path, monkeypatch):
     import dagster as dg
 
-    from assets.team import TeamStore, team_partitions, team_sessions
+    from assets.team import team_sessions
+    from orchestration.keys import team_partitions
+    from orchestration.resources import TeamStore
     from checks.team_checks import team_checks
 
     home = tmp_path / "h"
@@ -265,7 +267,8 @@ def test_the_push_sensor_passes_over_a_host_name_no_partition_can_carry(fresh_st
     import dagster as dg
     import pyarrow as pa
 
-    from assets.team import TeamStore, team_push_sensor
+    from assets.team import team_push_sensor
+    from orchestration.resources import TeamStore
     from claude_view_pipeline import team
 
     home = tmp_path / "h"

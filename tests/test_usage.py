@@ -17,7 +17,7 @@ from genai_prices import Usage, calc_price
 from helpers import FIXTURES, missing, run_cli
 
 from assets.index import index_assets
-from assets.resources import IndexSettings
+from orchestration.resources import IndexSettings
 from assets.usage import daily_usage
 from benchmarks.bench import find_ccusage
 from benchmarks.synth import generate

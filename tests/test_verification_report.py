@@ -13,7 +13,7 @@ import pytest
 from helpers import run_cli
 
 from assets.index import index_assets
-from assets.resources import IndexSettings
+from orchestration.resources import IndexSettings
 from assets.verification import verification_report
 from benchmarks.synth import generate
 from claude_view_pipeline import pipeline

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..config import ConfigError, Settings
+from ..config import ConfigError, Settings, dagster_home
 from ..output import Col, err, safe
 from ..paths import os_path
 from ..sources import Source
@@ -89,7 +89,7 @@ def run_index(sources: list[Source], db: Path, roots: dict, full: bool = False):
         result = run(sources, db, roots, full=full, progress=progress)
     if result.search_error:  # the index is written; only its search index lags (the next run repairs it)
         err(f"claude-view-pipeline: warning: {result.search_error}")
-    if os.environ.get("DAGSTER_HOME") and (result.changed or not result.success) and result.sources:
+    if dagster_home() and (result.changed or not result.success) and result.sources:
         from ..dagster_events import record_run
 
         record_run(result)

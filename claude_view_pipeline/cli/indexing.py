@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-from ..config import ConfigError, Settings, flag_as_set
+from ..config import ConfigError, Settings, flag_as_set, metrics_file
 from ..output import Col, err, number, print_json, safe, table
 from ..sources import SOURCE_NAMES, Source, UnknownSourceError, parse_sources, specs
 from .common import EXIT_FAILED, existing_db, fail, options, report_failure, run_index
@@ -101,7 +100,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     if run.error is None and db.exists():
         from ..metrics import default_textfile, write_textfile
 
-        target = args.metrics_file or (Path(os.environ["CLAUDE_VIEW_METRICS_FILE"]) if os.environ.get("CLAUDE_VIEW_METRICS_FILE") else default_textfile(db))
+        target = args.metrics_file or metrics_file() or default_textfile(db)
         try:
             summary["metrics_file"] = str(write_textfile(db, target))
         except OSError as exc:  # the index is written; only its metrics file could not be

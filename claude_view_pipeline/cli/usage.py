@@ -152,14 +152,17 @@ def _limits(db: Path, sources: list[str] | None, tz: str, args: argparse.Namespa
         print("no rate-limit reports in the index for this choice (Codex writes them with each call)")
         return 0
     print("Codex plan windows, latest report")
-    for w in summary["windows"]:
-        length = f"{w['window_minutes']} min" if w["window_minutes"] else "length not reported"
-        resets = f", resets {w['resets_at']}" if w["resets_at"] else ""
-        print(f"  {w['window']:<9} {w['used_percent']:>5.1f}% used ({length}{resets}; reported {w['reported_at']})")
+    table([Col("window", lambda w: w["window"]),
+           Col("used", lambda w: f"{w['used_percent']:.1f}%", right=True),
+           Col("length", lambda w: f"{w['window_minutes']} min" if w["window_minutes"] else "not reported", right=True),
+           Col("resets", lambda w: w["resets_at"] or ""),
+           Col("reported", lambda w: w["reported_at"])], summary["windows"])
     print(f"peak used percent per day ({tz})")
     peaks: dict = {}
     for d in summary["days"]:
         peaks.setdefault(d["day"], {})[d["window"]] = d["peak_used_percent"]
-    for day, by_window in peaks.items():
-        print(f"  {day}  " + "  ".join(f"{w} {p:5.1f}%" for w, p in sorted(by_window.items())))
+    windows = sorted({w for by_window in peaks.values() for w in by_window})
+    table([Col("day", lambda r: r[0]),
+           *(Col(w, (lambda w: lambda r: "" if r[1].get(w) is None else f"{r[1][w]:.1f}%")(w), right=True) for w in windows)],
+          list(peaks.items()))
     return 0

@@ -15,20 +15,16 @@ from ..discovery import SessionFile, walk_files
 from ..source_spec import SourceSpec, dedupe, env_dir, home
 from ..sources import Source, canonical_id
 from .base import (
-    REJECT_EMPTY,
-    REJECT_NOT_A_SESSION_LOG,
-    REJECT_SOURCE_MISMATCH,
     FileParse,
     Message,
     MessageSink,
     Session,
     TimeSpan,
     as_int,
-    iter_json_lines,
     json_text,
     parse_timestamp,
 )
-from .sniff import sniff_line
+from .sniff import LineCounts, own_lines, rejected_without_own_lines
 
 SOURCE = Source.CLAUDE
 
@@ -194,28 +190,18 @@ def session_ids_for(path: Path, seen_ids: list[str]) -> tuple[str, str | None, s
     return own, None, None
 
 
-def _read_lines(path: str, result: FileParse, counts: dict) -> Iterator[tuple[int, dict, str | None, str | None]]:
+def _claude_type(line: dict) -> bool:
+    """A line no source claims by its shape, whose type is one Claude Code writes."""
+    t = line.get("type")
+    return isinstance(t, str) and t in CLAUDE_LINE_TYPES
+
+
+def _read_lines(path: str, result: FileParse, counts: LineCounts) -> Iterator[tuple[int, dict, str | None, str | None]]:
     """The lines the parser reads, as (line_no, line, type, uuid): the file's own lines, each
-    line written twice only once. Counts the rest into ``result``; on a first recognisable
-    line of the other source, rejects the file and stops. ``counts`` gets own_lines."""
+    line written twice only once; the rest are counted into ``result`` (sniff.own_lines)."""
     seen_uuids: set[str] = set()
-    for line_no, line in iter_json_lines(path, result):
-        seen_as = sniff_line(line)
-        if seen_as is not None and seen_as is not SOURCE:
-            if counts["own_lines"] == 0:
-                # the first recognisable line is another source's: never parse it as ours
-                result.rejection = REJECT_SOURCE_MISMATCH
-                result.detail = f"first recognisable line is a {seen_as.value} line (line {line_no})"
-                return
-            result.unknown_types[f"foreign:{line.get('type')}"] += 1
-            result.lines_skipped += 1
-            continue
+    for line_no, line in own_lines(path, result, SOURCE, counts, accept=_claude_type):
         line_type = line.get("type") if isinstance(line.get("type"), str) else None
-        if seen_as is None and line_type not in CLAUDE_LINE_TYPES:
-            result.unknown_types[f"line:{line_type}"] += 1
-            result.lines_skipped += 1
-            continue
-        counts["own_lines"] += 1
         uuid = line.get("uuid") if isinstance(line.get("uuid"), str) and line.get("uuid") else None
         if uuid is not None and line_type != "assistant":
             if uuid in seen_uuids:
@@ -242,7 +228,7 @@ def _first_pass(path: str) -> tuple[dict[str, int], list[str]]:
     session's own id)."""
     last_line: dict[str, int] = {}
     session_ids: list[str] = []
-    for line_no, line, line_type, _ in _read_lines(path, FileParse(SOURCE, path), {"own_lines": 0}):
+    for line_no, line, line_type, _ in _read_lines(path, FileParse(SOURCE, path), LineCounts()):
         _add_session_id(session_ids, _line_session_id(line))
         if line_type == "assistant":
             last_line[_response_key(line, line_no)] = line_no
@@ -261,7 +247,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
     responses: dict[str, _Response] = {}
     session_ids: list[str] = []
     span = TimeSpan()
-    counts = {"own_lines": 0}
+    counts = LineCounts()
     cwd = git_branch = version = None
     sidechain_lines = 0
     line_sids: list[str | None] = []  # the sessionId of the line each message came from
@@ -313,12 +299,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
     if result.rejection:
         return result
 
-    if counts["own_lines"] == 0:
-        if result.unknown_types or result.lines_malformed:
-            result.rejection = REJECT_NOT_A_SESSION_LOG
-            result.detail = f"{result.lines_malformed} malformed line(s), no Claude Code line"
-        else:
-            result.rejection = REJECT_EMPTY
+    if rejected_without_own_lines(result, counts, "Claude Code line"):
         return result
 
     for resp in responses.values():
@@ -331,7 +312,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
         messages=messages,
         parent_session_id=parent,
         relation=relation,
-        is_sidechain=relation == "subagent" or (sidechain_lines == counts["own_lines"]),
+        is_sidechain=relation == "subagent" or (sidechain_lines == counts.own),
         cli_version=version,
         cwd=cwd,
         git_branch=git_branch,

@@ -21,9 +21,6 @@ from ..sources import Source, canonical_id
 from .codex_models import default_model
 from .base import (
     BOM,
-    REJECT_EMPTY,
-    REJECT_NOT_A_SESSION_LOG,
-    REJECT_SOURCE_MISMATCH,
     FileParse,
     Message,
     MessageSink,
@@ -31,12 +28,11 @@ from .base import (
     Session,
     TimeSpan,
     as_int,
-    iter_json_lines,
     json_text,
     open_regular,
     parse_timestamp,
 )
-from .sniff import sniff_line
+from .sniff import LineCounts, own_lines, rejected_without_own_lines, sniff_line
 
 SOURCE = Source.CODEX
 
@@ -190,8 +186,7 @@ class _State:
         self.user_events = 0
         self.item_prompts: list[Message] = []
         self.streamed = 0  # messages already handed to a sink
-        self.own_lines = 0
-        self.foreign_lines = 0
+        self.lines = LineCounts()
         # a fork/spawned child replays its parent's history after its own session_meta;
         # while replaying, messages are inherited and token totals only set the baseline
         self.meta_ts: datetime | None = None
@@ -510,22 +505,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
     if sink is not None:
         mirrors_dropped, st.first_model = _prescan(path)
 
-    for line_no, line in iter_json_lines(path, result):
-        seen_as = sniff_line(line)
-        if seen_as is not None and seen_as is not SOURCE:
-            st.foreign_lines += 1
-            if st.own_lines == 0:
-                result.rejection = REJECT_SOURCE_MISMATCH
-                result.detail = f"first recognisable line is a {seen_as.value} line (line {line_no})"
-                return result
-            result.unknown_types[f"foreign:{line.get('type')}"] += 1
-            result.lines_skipped += 1
-            continue
-        if seen_as is None:
-            result.unknown_types[f"line:{line.get('type')}"] += 1
-            result.lines_skipped += 1
-            continue
-        st.own_lines += 1
+    for line_no, line in own_lines(path, result, SOURCE, st.lines):
         result.lines_ok += 1
         ts = parse_timestamp(line.get("timestamp"))
         span.add(ts)
@@ -563,14 +543,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
             result.unknown_types[f"line:{ltype}"] += 1
         line = payload = None  # not held while the next line is read (a long line's text)
 
-    if st.own_lines == 0:
-        if st.foreign_lines:
-            result.rejection = REJECT_SOURCE_MISMATCH
-        elif result.lines_malformed or result.unknown_types:
-            result.rejection = REJECT_NOT_A_SESSION_LOG
-            result.detail = f"{result.lines_malformed} malformed line(s), no Codex line"
-        else:
-            result.rejection = REJECT_EMPTY
+    if rejected_without_own_lines(result, st.lines, "Codex line"):
         return result
 
     if st.user_events:

@@ -23,22 +23,18 @@ from ..paths import text_path
 from ..source_spec import SourceSpec, dedupe, env_dir, home
 from ..sources import Source, canonical_id
 from .base import (
-    REJECT_EMPTY,
-    REJECT_NOT_A_SESSION_LOG,
-    REJECT_SOURCE_MISMATCH,
     FileParse,
     Message,
     MessageSink,
     Session,
     TimeSpan,
     as_int,
-    iter_json_lines,
     json_text,
     open_regular,
     parse_timestamp,
 )
 from .copilot_usage import Call, Shutdown, apply_leg_usage, leg_usage, mark_unknown_input, read_model_metrics, settle_models
-from .sniff import sniff_line
+from .sniff import LineCounts, own_lines, rejected_without_own_lines
 
 SOURCE = Source.COPILOT
 EVENTS_FILE = "events.jsonl"
@@ -205,8 +201,7 @@ class _State:
         self.leg = _Leg()
         self.done: list[Message] = []  # messages of finished legs
         self.streamed = 0
-        self.own_lines = 0
-        self.foreign_lines = 0
+        self.lines = LineCounts()
 
 
 def _finish_leg(st: _State) -> None:
@@ -414,22 +409,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
     result = FileParse(SOURCE, path)
     st = _State()
     span = TimeSpan()
-    for line_no, line in iter_json_lines(path, result):
-        seen_as = sniff_line(line)
-        if seen_as is not None and seen_as is not SOURCE:
-            st.foreign_lines += 1
-            if st.own_lines == 0:
-                result.rejection = REJECT_SOURCE_MISMATCH
-                result.detail = f"first recognisable line is a {seen_as.value} line (line {line_no})"
-                return result
-            result.unknown_types[f"foreign:{line.get('type')}"] += 1
-            result.lines_skipped += 1
-            continue
-        if seen_as is None:
-            result.unknown_types[f"line:{line.get('type')}"] += 1
-            result.lines_skipped += 1
-            continue
-        st.own_lines += 1
+    for line_no, line in own_lines(path, result, SOURCE, st.lines):
         result.lines_ok += 1
         ts = parse_timestamp(line.get("timestamp"))
         span.add(ts)
@@ -438,14 +418,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
             _flush(st, sink, path)
         line = None  # not held while the next line is read (a long line's text)
 
-    if st.own_lines == 0:
-        if st.foreign_lines:
-            result.rejection = REJECT_SOURCE_MISMATCH
-        elif result.lines_malformed or result.unknown_types:
-            result.rejection = REJECT_NOT_A_SESSION_LOG
-            result.detail = f"{result.lines_malformed} malformed line(s), no Copilot event"
-        else:
-            result.rejection = REJECT_EMPTY
+    if rejected_without_own_lines(result, st.lines, "Copilot event"):
         return result
 
     _finish_leg(st)

@@ -211,7 +211,8 @@ def _text(value: object) -> str | None:
 
 
 def _decode(data: object, result: FileParse) -> dict | None:
-    """A row's JSON column as an object; anything else is counted as malformed."""
+    """A row's JSON column (or a tree file's text) as an object; anything else is counted as
+    malformed."""
     try:
         obj = orjson.loads(data) if isinstance(data, (str, bytes)) else None
     except orjson.JSONDecodeError:
@@ -317,13 +318,4 @@ def _number(value: object) -> float:
 
 def _load_json(path: Path, result: FileParse) -> dict | None:
     with open_regular(str(path)) as fh:
-        raw = fh.read()
-    try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        obj = None
-    if not isinstance(obj, dict):
-        result.lines_malformed += 1
-        return None
-    result.lines_ok += 1
-    return obj
+        return _decode(fh.read(), result)

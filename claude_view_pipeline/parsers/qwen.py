@@ -24,21 +24,17 @@ from ..source_spec import SourceSpec, dedupe, env_dir, home
 from ..sources import Source, canonical_id
 from .base import (
     BOM,
-    REJECT_EMPTY,
-    REJECT_NOT_A_SESSION_LOG,
-    REJECT_SOURCE_MISMATCH,
     FileParse,
     Message,
     MessageSink,
     Session,
     TimeSpan,
     as_int,
-    iter_json_lines,
     json_text,
     open_regular,
     parse_timestamp,
 )
-from .sniff import sniff_line
+from .sniff import LineCounts, own_lines, rejected_without_own_lines
 
 SOURCE = Source.QWEN
 
@@ -222,7 +218,7 @@ class _State:
         self.counts_records = counts_records
         self.record_calls: list[Message] = []  # records' usage awaiting that answer
         self.events = 0
-        self.own_lines = 0
+        self.lines = LineCounts()
         self.streamed = 0
         self.span = TimeSpan()
         self.cwd = self.git_branch = self.version = None
@@ -445,17 +441,7 @@ def _read_records(path: str, result: FileParse, st: _State) -> Iterator[tuple[in
     """(line_no, record, type) of the file's own records, each uuid once. Counts the rest into
     ``result``; on a first recognisable line of another source, rejects the file and stops."""
     seen: set[str] = set()
-    for line_no, line in iter_json_lines(path, result):
-        seen_as = sniff_line(line)
-        if seen_as is not SOURCE:
-            if seen_as is not None and st.own_lines == 0:
-                result.rejection = REJECT_SOURCE_MISMATCH
-                result.detail = f"first recognisable line is a {seen_as.value} line (line {line_no})"
-                return
-            result.unknown_types[f"foreign:{line.get('type')}" if seen_as else f"line:{line.get('type')}"] += 1
-            result.lines_skipped += 1
-            continue
-        st.own_lines += 1
+    for line_no, line in own_lines(path, result, SOURCE, st.lines):
         uuid = _str(line.get("uuid"))
         if uuid is not None:
             if uuid in seen:
@@ -518,12 +504,7 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
         rec = None
     if result.rejection:
         return result
-    if st.own_lines == 0:
-        if result.lines_skipped or result.lines_malformed:
-            result.rejection = REJECT_NOT_A_SESSION_LOG
-            result.detail = f"{result.lines_malformed} malformed line(s), no Qwen Code record"
-        else:
-            result.rejection = REJECT_EMPTY
+    if rejected_without_own_lines(result, st.lines, "Qwen Code record"):
         return result
     if st.counts_records is None and st.events:
         # the records' usage counts only in a file without events
@@ -549,7 +530,7 @@ def _session(st: _State, path: str) -> Session:
     return Session(
         SOURCE, st.session_id, path, messages=st.messages, streamed_messages=st.streamed,
         parent_session_id=parent, relation=relation,
-        is_sidechain=st.is_subagent or st.sidechain_lines == st.own_lines,
+        is_sidechain=st.is_subagent or st.sidechain_lines == st.lines.own,
         cli_version=st.version, cwd=st.cwd, git_branch=st.git_branch,
         started_at=st.span.first, ended_at=st.span.last,
     )

@@ -8,7 +8,6 @@ instead of corrupting anything or hanging forever.
 from __future__ import annotations
 
 import os
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -65,21 +64,32 @@ def connect(db_path: Path | str, read_only: bool = False, lock_timeout_s: float 
         path.parent.mkdir(parents=True, exist_ok=True)
         tighten_index(path)  # files an older release left readable by others
     timeout = lock_timeout() if lock_timeout_s is None else lock_timeout_s
-    deadline = time.monotonic() + timeout
-    delay = 0.05
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            con.execute(f"SET memory_limit = '{duckdb_memory()[0]}'")  # a checked size, nothing else
-            return con
-        except duckdb.IOException as exc:
-            if not _is_lock_conflict(exc):
-                raise
-            if time.monotonic() >= deadline:
-                raise IndexLockedError(
-                    f"the index {path} is locked by another process (another index run, or an open "
-                    f"DuckDB session) and stayed locked for {timeout:.0f}s; try again when it has "
-                    f"finished (CLAUDE_VIEW_LOCK_TIMEOUT sets the wait)"
-                ) from exc
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+
+    def open_index() -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(str(path), read_only=read_only)
+        con.execute(f"SET memory_limit = '{duckdb_memory()[0]}'")  # a checked size, nothing else
+        return con
+
+    try:
+        return open_index()
+    except duckdb.IOException as exc:
+        if not _is_lock_conflict(exc):
+            raise
+    # another process holds the file: wait for it, backing off from 50 ms to 1 s between
+    # tries, up to the lock timeout (tenacity imported only now: the usual open costs nothing)
+    from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
+
+    try:
+        for attempt in Retrying(retry=retry_if_exception(_is_lock_conflict), stop=stop_after_delay(timeout),
+                                wait=wait_exponential(multiplier=0.05, max=1.0), reraise=True):
+            with attempt:
+                return open_index()
+    except duckdb.IOException as exc:
+        if not _is_lock_conflict(exc):
+            raise
+        raise IndexLockedError(
+            f"the index {path} is locked by another process (another index run, or an open "
+            f"DuckDB session) and stayed locked for {timeout:.0f}s; try again when it has "
+            f"finished (CLAUDE_VIEW_LOCK_TIMEOUT sets the wait)"
+        ) from exc
+    raise AssertionError("unreachable: the retry loop returns or raises")

@@ -1,4 +1,5 @@
-"""The one resource the assets share: where the index lives and which roots to scan."""
+"""The resources: where the index lives and which roots to scan (IndexSettings), and the team
+store (TeamStore)."""
 
 
 import logging
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 import dagster as dg
+from pydantic import Field
 
 from claude_view_pipeline.config import Settings, flag_as_set
 from claude_view_pipeline.sources import Source, parse_source
@@ -18,10 +20,15 @@ class IndexSettings(dg.ConfigurableResource):
     """Unset fields fall back to the environment (CLAUDE_VIEW_DB, each source's directory
     settings, ENABLE_<SOURCE>_SOURCE; see docs/configuration.md)."""
 
-    db_path: Optional[str] = None
-    dirs: Dict[str, str] = {}  # source -> a directory to read it from instead of its settings
-    workers: int = 0  # 0 = one per core (CLAUDE_VIEW_WORKERS overrides)
-    show_progress: bool = False  # the CLI turns this on: a live progress line on stderr
+    # described, so the launchpad and the resource's page say what each field does and what an
+    # unset one falls back to
+    db_path: Optional[str] = Field(default=None, description=(
+        "The DuckDB index file. Unset: $CLAUDE_VIEW_DB, else $XDG_DATA_HOME/claude-view-pipeline/index.duckdb."))
+    dirs: Dict[str, str] = Field(default={}, description=(
+        "Source name -> a directory to read that source from instead of its settings "
+        "(the --<source>-dir of the command line)."))
+    workers: int = Field(default=0, description="Parser processes for large runs; 0: $CLAUDE_VIEW_WORKERS, else one per core.")
+    show_progress: bool = Field(default=False, description="A live progress line on stderr (the command line turns it on).")
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         from claude_view_pipeline import logs
@@ -100,3 +107,12 @@ class _RunLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self._run_log.log(record.levelno, self._describe(record))
+
+
+class TeamStore(dg.ConfigurableResource):
+    """The team store of CLAUDE_VIEW_TEAM_CATALOG and CLAUDE_VIEW_TEAM_DATA."""
+
+    def env(self):
+        from claude_view_pipeline import team
+
+        return team.TeamEnv.from_env()
