@@ -261,3 +261,28 @@ def test_a_session_whose_project_changed_without_its_messages_is_found_under_its
     assert (report.sessions_written, report.documents_written) == (0, 0)
     assert [h["session_id"] for h in search_json(db, PHRASE, "--project", "elsewhere")] == [planted["claude"]]
     assert [h["session_id"] for h in search_json(db, PHRASE, "--project", "/x/elsewhere")] == [planted["claude"]]
+
+
+def test_two_syncs_at_once_write_each_session_once(copy):
+    # every session looks rewritten (a new run_id) to two processes started together: however
+    # their syncs overlap, the second reads what the file holds only once the first committed
+    # (a race this test can catch only when they do overlap)
+    import subprocess
+    import sys
+
+    import duckdb
+
+    _, db, _ = copy
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE sessions SET run_id = 'rewritten'")
+    with_text = con.execute("SELECT count(*) FROM messages WHERE length(text) > 0").fetchone()[0]
+    con.close()
+    code = f"from claude_view_pipeline import search; print(search.sync({str(db)!r}).sessions_written)"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    written = sorted(int(p.communicate(timeout=120)[0]) for p in procs)
+    assert written == [0, 12]  # one process rewrote all twelve sessions, the other found nothing to do
+    search_file = sqlite3.connect(search_path(db))
+    counts = search_file.execute("SELECT count(*), count(DISTINCT session_id || ':' || ordinal) FROM docs").fetchone()
+    fts = search_file.execute("SELECT count(*) FROM body").fetchone()[0]
+    search_file.close()
+    assert counts == (with_text, with_text) and fts == with_text
