@@ -8,22 +8,23 @@ from checks.index_checks import index_checks
 
 from .index import index_assets, index_job
 from orchestration.resources import IndexSettings
+from .search import search_index
 from .sensors import SENSOR_INTERVAL_S, session_file_sensors
 from .usage import daily_usage, usage_blocks
 from .verification import verification_report, verify_job
 
-# Evaluates the assets' automation conditions (daily_usage after each index change, the
+# Evaluates the assets' automation conditions (daily_usage and search_index after each index change, the
 # verification report daily); on by default, looking as often as the file sensors do.
 automation_sensor = dg.AutomationConditionSensorDefinition(
     "index_automation_sensor",
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=SENSOR_INTERVAL_S,
-    description="Keeps daily_usage and usage_blocks current after every index change and runs the verification report once a day.",
+    description="Keeps daily_usage, usage_blocks and the search index current after every index change and runs the verification report once a day.",
 )
 
 defs = dg.Definitions(
-    assets=[*index_assets, verification_report, daily_usage, usage_blocks],
+    assets=[*index_assets, verification_report, daily_usage, usage_blocks, search_index],
     asset_checks=index_checks,
     jobs=[index_job, verify_job],
     sensors=[*session_file_sensors, automation_sensor],

@@ -7,7 +7,7 @@ burn rate and a projection to its end. The same rule is applied to Codex calls."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pyarrow as pa
@@ -89,6 +89,19 @@ def usage_blocks(db_path: Path, sources: list[str] | None = None, now: datetime 
         since = _iso(now - RECENT)
         return [b for b in out if b["end"] >= since]
     return out
+
+
+def began_between(blocks: list[dict], tz: str, since: date | None, until: date | None) -> list[dict]:
+    """The blocks (and gaps) that began on the days since..until (either may be None), the
+    days cut in the IANA zone tz: what ``usage blocks --since/--until`` shows."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+
+    def day(iso: str) -> date:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(zone).date()
+
+    return [b for b in blocks if (since is None or day(b["start"]) >= since) and (until is None or day(b["start"]) <= until)]
 
 
 def _gap(source: str, start: datetime, end: datetime) -> dict:

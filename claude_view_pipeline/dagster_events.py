@@ -1,7 +1,7 @@
 """Recording a CLI index run in a Dagster instance (``$DAGSTER_HOME``), so the UI shows what
 the command line did: one materialization per asset (the tables with their row counts) and
 source partition, the integrity
-check results, and the daily_usage refresh, as runless events (Dagster records asset events
+check results, the daily_usage refresh and the search index, as runless events (Dagster records asset events
 made outside a run).
 
 The one core module that imports Dagster, and only when called: the CLI imports it when
@@ -47,3 +47,10 @@ def record_run(run: IndexRun) -> None:
         if run.daily_usage_rows is not None:
             instance.report_runless_asset_event(
                 dg.AssetMaterialization(asset_key="daily_usage", metadata={"dagster/row_count": run.daily_usage_rows}, tags=tags))
+        if run.search_index is not None:  # the run kept the search index current: the asset need not run again
+            report = run.search_index
+            for source in written:
+                instance.report_runless_asset_event(dg.AssetMaterialization(
+                    asset_key="search_index", partition=source, tags=tags,
+                    metadata={"dagster/row_count": report["documents"], "sessions_written": report["sessions_written"],
+                              "documents_written": report["documents_written"], "rebuilt": report["rebuilt"]}))

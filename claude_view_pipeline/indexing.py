@@ -50,6 +50,8 @@ class IndexRun:
     error: str | None = None
     error_traceback: str | None = None  # shown by the CLI with --debug only
     daily_usage_rows: int | None = None  # rows written to daily_usage, None when not refreshed
+    search_index: dict | None = None  # what keeping the search index current did (search.SyncReport.as_dict)
+    search_error: str | None = None  # why the search index could not be kept current (the run still succeeds)
 
     @property
     def success(self) -> bool:
@@ -80,6 +82,10 @@ class IndexRun:
             }
         out["checks"] = {name: c.passed for name, c in self.checks.items()}
         out["success"] = self.success
+        if self.search_index is not None:
+            out["search_index"] = self.search_index
+        if self.search_error:
+            out["search_error"] = self.search_error
         if self.error:
             out["error"] = self.error
         return out
@@ -101,6 +107,18 @@ def refresh_daily_usage(db_path: Path) -> int:
     from .config import usage_timezone
 
     return len(usage.write_daily_usage(db_path, usage_timezone()))
+
+
+def refresh_search_index(db_path: Path, sources: list[str]) -> tuple[dict | None, str | None]:
+    """Bring the search index up to date for these sources (what the search_index asset
+    does). Never fails the run: the search index is derived from DuckDB, and a problem with
+    it is reported and repaired by the next run (or 'search --rebuild'), the index is not."""
+    from . import search
+
+    try:
+        return search.sync(db_path, sources).as_dict(), None
+    except Exception as exc:  # noqa: BLE001 - reported beside the run's result, never its failure
+        return None, f"the search index was not updated: {explain(exc, search.search_path(db_path))}"
 
 
 def run_index(
@@ -132,6 +150,8 @@ def run_index(
             run.checks = run_checks(db_path, run.run_id, sources)
             if run.changed and run.success:
                 run.daily_usage_rows = refresh_daily_usage(db_path)
+            if run.success:
+                run.search_index, run.search_error = refresh_search_index(db_path, [s.value for s in run.sources])
     except Exception as exc:  # noqa: BLE001 - reported to the caller as the run's error
         run.error = explain(exc, db_path)
         run.error_traceback = traceback.format_exc()

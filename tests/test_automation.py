@@ -99,4 +99,27 @@ def test_automation_sensor_is_on_by_default_and_covers_both_assets():
     assert automation_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     graph = defs.resolve_asset_graph()
     automated = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).automation_condition}
-    assert automated == {"daily_usage", "usage_blocks", "verification_report"}
+    assert automated == {"daily_usage", "usage_blocks", "verification_report", "search_index"}
+
+
+def test_the_search_index_follows_each_source_partition_of_the_index(index, tmp_path):
+    """Only the partition of the source that was indexed is requested (the other sources'
+    index partitions never materialize), and once it ran, nothing is."""
+    from assets.search import search_index
+    from claude_view_pipeline import search
+
+    key = dg.AssetKey("search_index")
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        assert first.get_num_requested(key) == 0
+        assert dg.materialize(index_assets, partition_key="claude", resources={"index": index}, instance=instance).success
+        after_index = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+        assert after_index.get_requested_partitions(key) == {"claude"}
+
+        assert dg.materialize([search_index], partition_key="claude", resources={"index": index}, instance=instance).success
+        settled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after_index.cursor)
+        assert settled.get_num_requested(key) == 0
+    # the two Claude sessions of the corpus, searchable: each of its prompts says "please look at module"
+    prompts = sum(f.read_text().count("please look at module") for f in (tmp_path / "c/claude/projects").rglob("*.jsonl"))
+    hits = search.search(tmp_path / "i.duckdb", "module", limit=100)
+    assert len(hits) == prompts and {h["source"] for h in hits} == {"claude"}

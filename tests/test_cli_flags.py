@@ -253,6 +253,78 @@ def _no_refresh(c: Ctx, period: str) -> None:
     _assert(index_totals(c) > before)  # the new session indexed first
 
 
+def hits(c: Ctx, *extra) -> list[dict]:
+    return c.json("search", "--db", c.db, "--no-refresh", "--json", *extra)
+
+
+def search_checks() -> dict:
+    """The corpus's Claude prompts say "please look at module N", its Codex prompts "fix
+    issue #N", its Claude answers "Step N of turn M."."""
+    def claude_prompts(c: Ctx) -> int:
+        return sum(f.read_text().count("please look at module") for f in c.claude.rglob("*.jsonl"))
+
+    def project(c: Ctx) -> None:
+        name = hits(c, "module")[0]["project"]
+        chosen = hits(c, "module", "--project", name, "--limit", "1000")
+        _assert(chosen and {h["project"] for h in chosen} == {name} and len(chosen) < claude_prompts(c))
+
+    def days(c: Ctx, flag: str) -> None:
+        every = sorted(h["timestamp"][:10] for h in hits(c, "module", "--limit", "1000", "--timezone", "UTC"))
+        middle = every[len(every) // 2]
+        some = [h["timestamp"][:10] for h in hits(c, "module", flag, middle, "--limit", "1000", "--timezone", "UTC")]
+        _assert(some and len(some) < len(every)
+                and all(d >= middle if flag == "--since" else d <= middle for d in some))
+
+    def no_refresh(c: Ctx) -> None:
+        before = len(hits(c, "module", "--limit", "1000"))
+        _add_session(c)
+        _assert(len(hits(c, "module", "--limit", "1000")) == before)
+        after = c.json("search", "--db", c.db, "--json", "module", "--limit", "1000")
+        _assert(len(after) > before)
+
+    def rebuild(c: Ctx) -> None:
+        from claude_view_pipeline.search import search_path
+
+        search_path(c.db).unlink(missing_ok=True)
+        code, _, err = c.run("search", "--db", c.db, "--no-refresh", "--rebuild")
+        _assert(code == 0 and search_path(c.db).exists() and "built the search index" in err, err)
+
+    return {
+        "--debug": lambda c: c.debug_shows_the_traceback("search", "--db", c.garbage(), "--no-refresh", "module"),
+        "--db": lambda c: (_assert(c.run("search", "--db", c.root / "none.duckdb", "--no-refresh", "module")[0] == 2),
+                           _assert(len(hits(c, "module", "--limit", "1000")) == claude_prompts(c))),
+        "query": lambda c: (_assert({h["source"] for h in hits(c, "module")} == {"claude"}),
+                            _assert({h["source"] for h in hits(c, '"fix issue"')} == {"codex"})),
+        "--sources": lambda c: _assert({h["source"] for h in hits(c, "module OR issue", "--sources", "codex")} == {"codex"}),
+        "--project": project,
+        "--since": lambda c: days(c, "--since"),
+        "--until": lambda c: days(c, "--until"),
+        "--role": lambda c: (_assert({h["role"] for h in hits(c, "Step", "--role", "assistant")} == {"assistant"}),
+                             _assert(hits(c, "Step", "--role", "user") == [])),
+        "--sort": lambda c: _assert([h["timestamp"] for h in hits(c, "module", "--sort", "newest")]
+                                    == sorted((h["timestamp"] for h in hits(c, "module", "--limit", "1000")), reverse=True)[:20]),
+        "--limit": lambda c: (_assert(len(hits(c, "module", "--limit", "2")) == 2),
+                              _assert(c.run("search", "--db", c.db, "--no-refresh", "module", "--limit", "0")[0] == 2)),
+        "--timezone": lambda c: (_assert("times in Asia/Tokyo" in c.run("search", "--db", c.db, "--no-refresh", "module", "--timezone", "Asia/Tokyo")[1]),
+                                 _assert(c.run("search", "--db", c.db, "--no-refresh", "module", "--timezone", "Bad/Zone")[0] == 2)),
+        "--json": lambda c: _assert({"session_id", "source", "timestamp", "project", "role", "snippet"} <= set(hits(c, "module")[0])),
+        "--rebuild": rebuild,
+        "--no-refresh": no_refresh,
+    }
+
+
+def _mcp_no_refresh(c: Ctx) -> None:
+    from test_mcp_server import talk
+
+    from claude_view_pipeline.config import environ_without_settings
+
+    call = [("list_sessions", {"limit": 1})]
+    _add_session(c)
+    _, (before,) = talk(c.db, environ_without_settings(), call, "--no-refresh")
+    _, (after,) = talk(c.db, environ_without_settings(), call)
+    _assert((before.structured_content["total"], after.structured_content["total"]) == (10, 11))
+
+
 def _index(c: Ctx, *extra) -> tuple[int, str, str]:
     return c.run("index", "--db", c.db, "--claude-dir", c.claude, "--codex-dir", c.codex, *extra)
 
@@ -303,6 +375,10 @@ CHECKS = {
     ("usage", "period"): lambda c: _assert([set(usage_json(c, p)[0]) & {"day", "week", "month", "session_id"} for p in PERIODS[:4]]
                                            == [{"day"}, {"week"}, {"month"}, {"session_id"}]),
     **{(f"usage {p}", flag): check for p in PERIODS for flag, check in usage_checks(p).items()},
+    **{("search", flag): check for flag, check in search_checks().items()},
+    ("mcp", "--debug"): lambda c: c.debug_shows_the_traceback("mcp", "--db", c.garbage(), "--no-refresh"),
+    ("mcp", "--db"): lambda c: _assert(c.run("mcp", "--db", c.root / "none.duckdb", "--no-refresh")[0] == 2),
+    ("mcp", "--no-refresh"): lambda c: _mcp_no_refresh(c),
 }
 
 TEAM = {

@@ -50,7 +50,7 @@ def test_definitions_shape():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert keys == {"session_files", "parsed_sessions", "session_index", "verification_report", "daily_usage", "usage_blocks",
-                    "sessions", "messages", "indexed_files", "index_metrics", "rate_limits"}
+                    "sessions", "messages", "indexed_files", "index_metrics", "rate_limits", "search_index"}
     job = defs.resolve_job_def("index_sessions")
     assert job.partitions_def.get_partition_keys() == ["claude", "codex", "gemini", "qwen", "copilot", "opencode"]
     index_checks_ = {c.name for c in graph.asset_check_keys if c.asset_key == dg.AssetKey("session_index")}
@@ -64,6 +64,9 @@ def test_definitions_shape():
         assert {k.to_user_string() for k in graph.get(dg.AssetKey(table)).parent_keys} == {"session_index"}
     # ... and follows session_index, whose blocking checks its refresh waits for
     assert {k.to_user_string() for k in graph.get(dg.AssetKey("daily_usage")).parent_keys} == {"sessions", "messages", "session_index"}
+    # the search index: per source, after that source's messages
+    assert {k.to_user_string() for k in graph.get(dg.AssetKey("search_index")).parent_keys} == {"messages", "session_index"}
+    assert graph.get(dg.AssetKey("search_index")).partitions_def.get_partition_keys() == job.partitions_def.get_partition_keys()
 
 
 def test_table_assets_carry_their_column_schema_from_the_duckdb_schema():

@@ -56,7 +56,7 @@ def test_cli_runs_are_recorded_in_dagster_home_and_noops_add_nothing(tmp_path, m
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     with dg.DagsterInstance.get() as instance:
         for key in ("session_files", "parsed_sessions", "session_index", "sessions", "messages", "indexed_files", "index_metrics",
-                    "rate_limits", "daily_usage"):
+                    "rate_limits", "daily_usage", "search_index"):
             records = instance.fetch_materializations(dg.AssetKey(key), limit=10).records
             assert len(records) == 1, key  # the no-op added none
             mat = records[0].asset_materialization
@@ -65,6 +65,14 @@ def test_cli_runs_are_recorded_in_dagster_home_and_noops_add_nothing(tmp_path, m
         (index_mat,) = instance.fetch_materializations(dg.AssetKey("session_index"), limit=1).records
         meta = index_mat.asset_materialization.metadata
         assert (meta["sessions_in_index"].value, meta["total_tokens"].value) == (2, MINIMAL + TOOL_HEAVY)
+        (search_mat,) = instance.fetch_materializations(dg.AssetKey("search_index"), limit=1).records
+        # the two sessions' messages that carry text, all of them written by this run
+        written = search_mat.asset_materialization.metadata
+        con = duckdb.connect(str(db), read_only=True)
+        with_text = con.execute("SELECT count(*) FROM messages WHERE length(text) > 0").fetchone()[0]
+        con.close()
+        assert (written["sessions_written"].value, written["documents_written"].value, written["dagster/row_count"].value) == (2, with_text, with_text)
+        assert with_text > 0
         (sessions_mat,) = instance.fetch_materializations(dg.AssetKey("sessions"), limit=1).records
         assert sessions_mat.asset_materialization.metadata["dagster/partition_row_count"].value == 2
         keys = [dg.AssetCheckKey(dg.AssetKey("session_index"), c.name) for c in CHECKS]

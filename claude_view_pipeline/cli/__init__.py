@@ -1,5 +1,5 @@
 """``claude-view-pipeline``: the command line, one module per group of commands (indexing
-and status, usage, team, admin), every table and line printed through ``output``.
+and status, usage, asking the index (search, mcp), team, admin), every table and line printed through ``output``.
 
 ``index`` runs the same stage functions and integrity checks as the Dagster assets, directly
 (no Dagster run, no Dagster import); with DAGSTER_HOME set, a run that changed the index is
@@ -16,7 +16,7 @@ import sys
 from ..config import ConfigError, Settings
 from ..output import err
 from ..privacy import owner_only_umask
-from . import admin, indexing, team, usage
+from . import admin, ask, indexing, team, usage
 from .common import EXIT_FAILED, CliError, explain_failure, fail
 
 
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Index coding-agent session logs into one DuckDB file, and ask it where the tokens and the money go.")
     p.add_argument("--debug", action="store_true", help="show the full traceback when the command fails")
     sub = p.add_subparsers(dest="command", required=True)
-    for group in (indexing, usage, team, admin):
+    for group in (indexing, usage, ask, team, admin):
         group.register(sub)
     return p
 

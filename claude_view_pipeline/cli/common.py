@@ -87,6 +87,8 @@ def run_index(sources: list[Source], db: Path, roots: dict, full: bool = False):
 
     with progress_bar() as progress:
         result = run(sources, db, roots, full=full, progress=progress)
+    if result.search_error:  # the index is written; only its search index lags (the next run repairs it)
+        err(f"claude-view-pipeline: warning: {result.search_error}")
     if dagster_home() and (result.changed or not result.success) and result.sources:
         from ..dagster_events import record_run
 

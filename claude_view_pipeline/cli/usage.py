@@ -100,13 +100,12 @@ def _in_zone(iso: str, tz: str) -> datetime:
 
 
 def _blocks(db: Path, sources: list[str] | None, tz: str, args: argparse.Namespace) -> int:
-    from ..blocks import usage_blocks
+    from ..blocks import began_between, usage_blocks
     from ..usage import ASSUMED_NOTE, format_cost
 
-    blocks = usage_blocks(db, sources, active_only=args.active, recent=args.recent, project=args.project)
     # --since/--until: the days the blocks began on, in the chosen zone
-    blocks = [b for b in blocks if (args.since is None or _in_zone(b["start"], tz).date() >= args.since)
-              and (args.until is None or _in_zone(b["start"], tz).date() <= args.until)]
+    blocks = began_between(usage_blocks(db, sources, active_only=args.active, recent=args.recent, project=args.project),
+                           tz, args.since, args.until)
     if args.json:
         print_json(blocks)
         return 0
