@@ -5,9 +5,9 @@ from __future__ import annotations
 import dagster as dg
 
 from checks.index_checks import index_checks
+from orchestration.resources import IndexSettings
 
 from .index import index_assets, index_job
-from orchestration.resources import IndexSettings
 from .search import search_index
 from .sensors import SENSOR_INTERVAL_S, session_file_sensors
 from .usage import daily_usage, usage_blocks

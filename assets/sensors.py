@@ -18,9 +18,9 @@ from claude_view_pipeline.config import ConfigError, flag_as_set, sensor_interva
 from claude_view_pipeline.freshness import source_drift
 from claude_view_pipeline.sources import ALL_SOURCES, Source
 from claude_view_pipeline.store import IndexLockedError
+from orchestration.resources import IndexSettings
 
 from .index import index_assets, index_job
-from orchestration.resources import IndexSettings
 from .usage import daily_usage
 from .verification import verification_report
 

@@ -5,9 +5,10 @@ import dagster as dg
 
 from claude_view_pipeline import usage
 from claude_view_pipeline.config import usage_timezone
-
-from .index import SESSION_INDEX, WRITER_POOL, column_schema
+from orchestration.keys import SESSION_INDEX
 from orchestration.resources import IndexSettings
+
+from .index import WRITER_POOL, column_schema
 
 
 # Refresh whenever the index changed, unless a blocking check of the index failed (a run whose

@@ -5,9 +5,9 @@ day, so its drift figures compare day with day."""
 import dagster as dg
 
 from claude_view_pipeline import verification
+from orchestration.resources import IndexSettings
 
 from .index import GROUP, WRITER_POOL
-from orchestration.resources import IndexSettings
 
 _CHECKS = {
     "parse_success_rate": "At least 99.5% of the files that should parse yield a session (per source).",
