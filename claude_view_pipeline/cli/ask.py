@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from ..config import checked_timezone, usage_timezone
 from ..output import err, print_json, safe
 from ..sources import SOURCE_NAMES, UnknownSourceError, parse_sources
-from .common import date_arg, db_path, existing_db, fail, options, refresh
+from .common import date_arg, db_path, existing_db, fail, index_to_read, options, refresh
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,15 +61,9 @@ def cmd_search(args: argparse.Namespace) -> int:
             raise search.QueryError(f"--limit must be between 1 and {search.MAX_LIMIT}")
     except search.QueryError as exc:
         return fail(str(exc))
-    if args.no_refresh:
-        db = existing_db(args)
-    else:
-        db = db_path(args)
-        failed = refresh(db, sources, debug=getattr(args, "debug", False))
-        if failed is not None:
-            return failed
-        if not db.exists():
-            return fail(f"no index at {db}, and no session files to build it from")
+    db = index_to_read(args, sources)
+    if isinstance(db, int):
+        return db
     # an index run (the refresh) has just kept the search index current: sync only when none
     # did, or when asked to rebuild
     if args.rebuild or args.no_refresh or not search.search_path(db).exists():

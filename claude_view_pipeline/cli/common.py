@@ -106,6 +106,20 @@ def report_failure(run, debug: bool) -> None:
         err(f"claude-view-pipeline: integrity check(s) failed: {', '.join(failed)}")
 
 
+def index_to_read(args: argparse.Namespace, sources: list[Source] | None) -> Path | int:
+    """The index a reading command answers from (``usage``, ``search``, ``team push``): brought
+    up to date first unless ``--no-refresh``; an exit status when that failed."""
+    if args.no_refresh:
+        return existing_db(args)
+    db = db_path(args)
+    failed = refresh(db, sources, debug=getattr(args, "debug", False))
+    if failed is not None:
+        return failed
+    if not db.exists():
+        return fail(f"no index at {db}, and no session files to build it from")
+    return existing_db(args)  # an index an earlier release wrote is brought up to date first
+
+
 def refresh(db: Path, requested: list[Source] | None, debug: bool = False) -> int | None:
     """Bring the index up to date before a read: every enabled source (of those asked for),
     rescanned from the roots it was last indexed from (else the configured ones). Returns an
@@ -156,5 +170,5 @@ def agent_cost_column(rows: list[dict]) -> list[Col]:
     return [Col("agent USD", lambda r: "" if r.get("agent_cost_usd") is None else f"{r['agent_cost_usd']:.2f}", right=True)]
 
 
-__all__ = ["CliError", "agent_cost_column", "ConfigError", "EXIT_FAILED", "EXIT_USAGE", "date_arg", "db_path", "existing_db", "fail", "options",
+__all__ = ["CliError", "agent_cost_column", "ConfigError", "EXIT_FAILED", "EXIT_USAGE", "date_arg", "db_path", "existing_db", "fail", "index_to_read", "options",
            "refresh", "refuse", "report_failure", "run_index", "safe"]

@@ -8,7 +8,7 @@ import sys
 
 from ..config import ConfigError, Settings, checked_timezone, usage_timezone
 from ..output import Col, err, number, print_json, safe, table
-from .common import EXIT_FAILED, CliError, agent_cost_column, db_path, existing_db, fail, options, refresh
+from .common import EXIT_FAILED, CliError, agent_cost_column, index_to_read, options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,14 +56,9 @@ def _team_command(args: argparse.Namespace, env) -> int:
     from .. import team, usage
 
     if args.team_command == "push":
-        db = db_path(args)
-        if not args.no_refresh:
-            failed = refresh(db, None, debug=getattr(args, "debug", False))
-            if failed is not None:
-                return failed
-        if not db.exists():
-            return fail(f"no index at {db}; run 'index' first")
-        db = existing_db(args)  # an index an earlier release wrote is brought up to date first
+        db = index_to_read(args, None)
+        if isinstance(db, int):
+            return db
         results = team.push(env, db, args.host, Settings.from_env().enabled_sources())
         if args.json:
             print_json([r.__dict__ for r in results])

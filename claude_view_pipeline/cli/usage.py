@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from ..config import WEEKDAYS, checked_timezone, usage_timezone
 from ..output import Col, number, print_json, safe, table
 from ..sources import SOURCE_NAMES, UnknownSourceError, parse_sources, specs
-from .common import agent_cost_column, date_arg, db_path, existing_db, fail, options, refresh, refuse
+from .common import agent_cost_column, date_arg, fail, index_to_read, options, refuse
 
 PERIOD_KEYS = {"daily": "day", "weekly": "week", "monthly": "month", "session": "session_id"}
 
@@ -45,13 +45,9 @@ def cmd_usage(args: argparse.Namespace) -> int:
     except UnknownSourceError as exc:
         return fail(str(exc))
     tz = checked_timezone(args.timezone) if args.timezone else usage_timezone()
-    if args.no_refresh:
-        db = existing_db(args)
-    else:
-        db = db_path(args)
-        failed = refresh(db, sources, debug=getattr(args, "debug", False))
-        if failed is not None:
-            return failed
+    db = index_to_read(args, sources)
+    if isinstance(db, int):
+        return db
     chosen = [s.value for s in sources] if sources else None
     if args.period == "blocks":
         return _blocks(db, chosen, tz, args)
