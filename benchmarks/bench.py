@@ -420,24 +420,35 @@ def run(small: bool, ccusage: str | None, keep: Path | None, growth: bool = True
     finally:
         if keep is None:
             shutil.rmtree(base, ignore_errors=True)
-    result["budgets"] = {}
-    for k, (budget, way) in BUDGETS.items():
+    result["budgets"] = judge(result, BUDGETS)
+    return result
+
+
+def judge(result: dict, budgets: dict) -> dict:
+    """Each budgeted figure of ``result`` against its budget: value, ok, and by how much it missed."""
+    out = {}
+    for k, (budget, way) in budgets.items():
         value = result.get(k)
         ok = value is not None and (value <= budget if way == "max" else value >= budget)
         miss = None if value is None or ok or not value else round(value / budget if way == "max" else budget / value, 1)
-        result["budgets"][k] = {"budget": budget, "way": way, "value": value, "ok": ok, "miss_factor": miss}
-    return result
+        out[k] = {"budget": budget, "way": way, "value": value, "ok": ok, "miss_factor": miss}
+    return out
+
+
+def budget_lines(budgets: dict, width: int = 32) -> list[str]:
+    """The table of judged figures: figure, value, budget, verdict."""
+    lines = [f"{'figure':<{width}}{'value':>10}{'budget':>12}  verdict"]
+    for k, b in budgets.items():
+        sign = "<=" if b["way"] == "max" else ">="
+        verdict = "n/a" if b["value"] is None else "ok" if b["ok"] else f"MISSED by {b['miss_factor']}x"
+        lines.append(f"{k:<{width}}{b['value']!s:>10}{sign + ' ' + str(b['budget']):>12}  {verdict}")
+    return lines
 
 
 def table(result: dict) -> str:
     lines = [f"claude-view-pipeline benchmark ({result['mode']}): {result['corpus']['sessions_per_source']} sessions per source, "
              f"{result['corpus']['mb']} MB, {result['machine']['cpus']} cores; ccusage: {result['ccusage'] or 'not found (ratios n/a)'}", "",
-             f"{'figure':<32}{'value':>10}{'budget':>12}  verdict"]
-    for k, b in result["budgets"].items():
-        sign = "<=" if b["way"] == "max" else ">="
-        verdict = "n/a" if b["value"] is None else "ok" if b["ok"] else f"MISSED by {b['miss_factor']}x"
-        lines.append(f"{k:<32}{b['value']!s:>10}{sign + ' ' + str(b['budget']):>12}  {verdict}")
-    lines.append("")
+             *budget_lines(result["budgets"]), ""]
     for k in ("full_index_s", "noop_index_s", "ccusage_session_s", "usage_daily_s", "ccusage_daily_s", "dagster_run_s", "team_push_s",
               "messages_stored", "discovery_1000_codex_ms", "growth_full_index_s", "growth_noop_index_s",
               "all_sources_full_index_s", "all_sources_noop_index_s"):

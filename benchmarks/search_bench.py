@@ -25,7 +25,7 @@ from pathlib import Path
 
 from claude_view_pipeline import search
 
-from .bench import PAD_BYTES, Ccusage, _cli, _dirs, find_ccusage
+from .bench import PAD_BYTES, Ccusage, _cli, _dirs, budget_lines, find_ccusage, judge
 from .synth import generate
 
 BUDGETS = {
@@ -118,22 +118,14 @@ def run(sessions: int, ccusage: str | None, keep: Path | None, runs: int = 3) ->
     finally:
         if keep is None:
             shutil.rmtree(base, ignore_errors=True)
-    result["budgets"] = {}
-    for k, (budget, way) in BUDGETS.items():
-        value = result.get(k)
-        ok = value is not None and (value <= budget if way == "max" else value >= budget)
-        result["budgets"][k] = {"budget": budget, "value": value, "ok": ok}
+    result["budgets"] = judge(result, BUDGETS)
     return result
 
 
 def table(result: dict) -> str:
     lines = [f"search benchmark: {result['corpus']['sessions_per_source']} sessions per source, {result['corpus']['mb']} MB, "
              f"{result['documents']:,} messages indexed; ccusage: {result['ccusage'] or 'not found (ratio n/a)'}", "",
-             f"{'figure':<30}{'value':>10}{'budget':>10}  verdict"]
-    for k, b in result["budgets"].items():
-        verdict = "n/a" if b["value"] is None else "ok" if b["ok"] else "MISSED"
-        lines.append(f"{k:<30}{b['value']!s:>10}{'<= ' + str(b['budget']):>10}  {verdict}")
-    lines.append("")
+             *budget_lines(result["budgets"], width=30), ""]
     for k in ("query_p50_ms", "cli_search_s", "ccusage_session_s", "full_index_s", "full_index_search_s", "incremental_index_s",
               "incremental_index_search_s", "incremental_sessions_written", "search_file_mb", "index_file_mb"):
         lines.append(f"{k:<30}{result.get(k)!s:>10}")
