@@ -39,7 +39,7 @@ def test_asset_graph_is_served_with_partitions(dagster_dev):
     assert {n["assetKey"]["path"][0]: n["partitionKeys"] for n in nodes} == {
         "session_files": every, "parsed_sessions": every, "session_index": every,
         "sessions": every, "messages": every, "indexed_files": every, "index_metrics": every, "rate_limits": every,
-        "verification_report": [], "daily_usage": [], "usage_blocks": [],
+        "verification_report": [], "daily_usage": [], "usage_blocks": [], "search_index": every,
     }
 
 
