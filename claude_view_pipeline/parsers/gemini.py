@@ -31,9 +31,7 @@ from ..source_spec import SourceSpec, dedupe, env_dir, home
 from ..sources import Source, canonical_id
 from .base import (
     BOM,
-    REJECT_EMPTY,
     REJECT_IO_ERROR,
-    REJECT_NOT_A_SESSION_LOG,
     REJECT_SOURCE_MISMATCH,
     FileParse,
     LineTooLarge,
@@ -41,12 +39,11 @@ from .base import (
     MessageSink,
     Session,
     TimeSpan,
-    iter_json_lines,
     open_regular,
     parse_timestamp,
 )
 from .gemini_records import MESSAGE_TYPES, Record, cli_version, record_messages
-from .sniff import sniff_line
+from .sniff import LineCounts, own_lines, reject_unrecognised, sniff_line
 
 SOURCE = Source.GEMINI
 
@@ -232,20 +229,11 @@ class _Read:
 def _read_lines(path: str, counts: FileParse) -> _Read:
     """A JSONL file, record by record (the other sources' lines counted and skipped)."""
     chats: list[_Chat] = []
-    own = 0
-    for line_no, line in iter_json_lines(path, counts):
-        seen_as = sniff_line(line)
-        if seen_as is not SOURCE:
-            if seen_as is not None and own == 0:
-                return _Read(foreign=seen_as)
-            counts.lines_skipped += 1
-            label = f"foreign:{line.get('type')}" if seen_as is not None else f"line:{line.get('type')}"
-            counts.unknown_types[label] += 1
-            continue
-        own += 1
+    lines = LineCounts()
+    for line_no, line in own_lines(path, counts, SOURCE, lines):
         counts.lines_ok += 1
         _take(line, line_no, chats)
-    return _Read(chats)
+    return _Read(foreign=lines.first_foreign[0]) if lines.first_foreign else _Read(chats)
 
 
 def _read_document(path: str, counts: FileParse) -> _Read:
@@ -385,11 +373,8 @@ def parse_file(path: str, sink: MessageSink | None = None) -> FileParse:
     if not sessions:
         if foreign is not None:
             result.rejection = REJECT_SOURCE_MISMATCH
-        elif result.lines_malformed or result.unknown_types:
-            result.rejection = REJECT_NOT_A_SESSION_LOG
-            result.detail = f"{result.lines_malformed} malformed line(s), no Gemini CLI record"
         else:
-            result.rejection = REJECT_EMPTY
+            reject_unrecognised(result, "Gemini CLI record")
         return result
     result.sessions = [_build(s, path, result) for s in sessions.values()]
     if sink is not None:
