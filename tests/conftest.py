@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from claude_view_pipeline.config import is_setting
-from helpers import shared_corpus  # noqa: F401 - a fixture for every test module
+from helpers import ccusage, shared_corpus  # noqa: F401 - fixtures for every test module
 
 
 @pytest.fixture

@@ -51,6 +51,27 @@ def missing(component: str, how: str) -> None:
     pytest.skip(f"{component} is not here ({how})")
 
 
+@pytest.fixture(scope="session")
+def ccusage() -> str:
+    """The ccusage 20.0.24 binary the comparisons run (.ci/run installs it)."""
+    from benchmarks.bench import find_ccusage
+
+    found = find_ccusage(None)
+    if not found:
+        missing("ccusage", ".ci/run installs ccusage@20.0.24 into .tools/ccusage (npm install --prefix .tools/ccusage ccusage@20.0.24)")
+    return found
+
+
+def source_rows(db, source: str) -> tuple[list, list]:
+    """Every column of a source's sessions and messages, in a fixed order (bookkeeping included)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return (con.execute("SELECT * FROM sessions WHERE source = ? ORDER BY id", [source]).fetchall(),
+                con.execute("SELECT * FROM messages WHERE source = ? ORDER BY session_id, ordinal", [source]).fetchall())
+    finally:
+        con.close()
+
+
 @pytest.fixture
 def shared_corpus() -> Path:
     if not CORPUS.is_dir():

@@ -12,8 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from benchmarks.bench import find_ccusage
-from helpers import FIXTURES, missing, run_cli
+from helpers import FIXTURES, run_cli
 
 # the variable ccusage reads each agent's files from, and the directory below it our
 # --<source>-dir takes
@@ -66,14 +65,6 @@ def qwen_by_ccusage_arithmetic(root: Path) -> dict[str, int]:
                 totals[record["sessionId"]] = totals.get(record["sessionId"], 0) + sum(
                     usage.get(k, 0) for k in ("promptTokenCount", "cachedContentTokenCount", "candidatesTokenCount", "thoughtsTokenCount"))
     return totals
-
-
-@pytest.fixture(scope="module")
-def ccusage():
-    found = find_ccusage(None)
-    if not found:
-        missing("ccusage", ".ci/run installs ccusage@20.0.24 into .tools/ccusage")
-    return found
 
 
 def side_by_side(tmp_path: Path, ccusage: str, source: str) -> tuple[dict, dict]:

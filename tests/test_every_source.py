@@ -16,7 +16,7 @@ from benchmarks.synth import generate, source_dir
 from checks.index_checks import index_checks
 from claude_view_pipeline.sources import SOURCE_NAMES, Source
 
-from helpers import assert_matches_ground_truth, run_cli
+from helpers import assert_matches_ground_truth, run_cli, source_rows
 
 # the sources the registry added to Claude and Codex
 NEWER = SOURCE_NAMES[2:]
@@ -35,15 +35,6 @@ def dir_args(out) -> list[str]:
 
 def truth_of(truth: dict, source: str) -> dict:
     return {sid: t for sid, t in truth.items() if sid.startswith(f"{source}:")}
-
-
-def rows_of(db, source: str) -> tuple[list, list]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return (con.execute("SELECT * FROM sessions WHERE source = ? ORDER BY id", [source]).fetchall(),
-                con.execute("SELECT * FROM messages WHERE source = ? ORDER BY session_id, ordinal", [source]).fetchall())
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -106,16 +97,16 @@ def test_a_source_switched_off_and_on_keeps_its_rows(corpus, tmp_path, name):
     out, _ = corpus
     db = tmp_path / "i.duckdb"
     assert run_cli("index", "--db", str(db), *dir_args(out)).returncode == 0
-    before = rows_of(db, name)
+    before = source_rows(db, name)
     flag = Source(name).spec.enable_flag
     off = run_cli("index", "--db", str(db), *dir_args(out), "--full", "--json", env={flag: "false"})
     assert off.returncode == 0, off.stderr
     assert name not in json.loads(off.stdout)["sources"]  # not discovered, not parsed
-    assert rows_of(db, name) == before
+    assert source_rows(db, name) == before
     on = run_cli("index", "--db", str(db), *dir_args(out), "--json")
     assert on.returncode == 0, on.stderr
     assert json.loads(on.stdout)["sources"][name]["files_parsed"] == 0  # nothing to do: nothing was lost
-    assert rows_of(db, name) == before
+    assert source_rows(db, name) == before
 
 
 def test_all_partitions_in_one_run(corpus, tmp_path, home):

@@ -13,7 +13,7 @@ from orchestration.resources import IndexSettings
 from benchmarks.synth import generate
 from claude_view_pipeline.sources import SOURCE_NAMES
 
-from helpers import run_cli
+from helpers import run_cli, source_rows
 
 
 @pytest.fixture(scope="module")
@@ -21,15 +21,6 @@ def corpus(tmp_path_factory):
     out = tmp_path_factory.mktemp("scope-corpus")
     generate(out, claude_sessions=8, codex_sessions=6, seed=31)
     return out
-
-
-def rows(db, source):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return (con.execute("SELECT * FROM sessions WHERE source = ? ORDER BY id", [source]).fetchall(),
-                con.execute("SELECT * FROM messages WHERE source = ? ORDER BY session_id, ordinal", [source]).fetchall())
-    finally:
-        con.close()
 
 
 def counts(db):
@@ -71,13 +62,13 @@ def test_cli_unknown_source_is_refused_before_any_work(tmp_path, corpus, spec):
 def test_cli_codex_only_leaves_claude_rows_identical(tmp_path, corpus):
     db = tmp_path / "i.duckdb"
     assert run_cli("index", "--db", str(db), *dirs(corpus)).returncode == 0
-    claude_before, codex_before = rows(db, "claude"), rows(db, "codex")
+    claude_before, codex_before = source_rows(db, "claude"), source_rows(db, "codex")
     proc = run_cli("index", "--db", str(db), "--sources", "codex", "--full", *dirs(corpus), "--json")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert list(summary["sources"]) == ["codex"] and summary["sources"]["codex"]["files_parsed"] == 6
-    assert rows(db, "claude") == claude_before  # bookkeeping columns included: not even rewritten
-    assert rows(db, "codex")[0] != codex_before[0]  # the codex rows were rewritten (new run_id)
+    assert source_rows(db, "claude") == claude_before  # bookkeeping columns included: not even rewritten
+    assert source_rows(db, "codex")[0] != codex_before[0]  # the codex rows were rewritten (new run_id)
 
 
 # --- Dagster launches -----------------------------------------------------------------------
@@ -123,7 +114,7 @@ def test_dagster_step_refuses_an_unknown_source_that_got_through(tmp_path, corpu
 def test_dagster_codex_only_leaves_claude_rows_identical(tmp_path, corpus):
     assert launch(tmp_path, corpus, tags={"dagster/asset_partition_range_start": "claude", "dagster/asset_partition_range_end": "codex"}).success
     db = tmp_path / "i.duckdb"
-    claude_before = rows(db, "claude")
+    claude_before = source_rows(db, "claude")
     extra = corpus / "codex/sessions/2026/12/31"
     extra.mkdir(parents=True, exist_ok=True)
     src = sorted((corpus / "codex/sessions").rglob("rollout-*.jsonl"))[0]
@@ -133,7 +124,7 @@ def test_dagster_codex_only_leaves_claude_rows_identical(tmp_path, corpus):
         assert result.success
     finally:
         shutil.rmtree(extra)
-    assert rows(db, "claude") == claude_before
+    assert source_rows(db, "claude") == claude_before
     con = duckdb.connect(str(db), read_only=True)
     rejected = con.execute("SELECT reason FROM indexed_files WHERE path LIKE '%rollout-copy-%'").fetchall()
     con.close()

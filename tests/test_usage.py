@@ -14,12 +14,11 @@ import dagster as dg
 import duckdb
 import pytest
 from genai_prices import Usage, calc_price
-from helpers import FIXTURES, missing, run_cli
+from helpers import FIXTURES, run_cli
 
 from assets.index import index_assets
 from orchestration.resources import IndexSettings
 from assets.usage import daily_usage
-from benchmarks.bench import find_ccusage
 from benchmarks.synth import generate
 from claude_view_pipeline import usage
 
@@ -149,14 +148,6 @@ def ccusage_daily(ccusage, corpus, timezone):
         for m in day["modelBreakdowns"]:
             out[(day["period"], m["modelName"])] = ((m["inputTokens"], m["cacheReadTokens"], m["cacheCreationTokens"], m["outputTokens"]), m.get("cost"))
     return out
-
-
-@pytest.fixture(scope="module")
-def ccusage():
-    found = find_ccusage(None)
-    if not found:
-        missing("ccusage", ".ci/run installs ccusage@20.0.24 into .tools/ccusage (npm install --prefix .tools/ccusage ccusage@20.0.24)")
-    return found
 
 
 @pytest.mark.parametrize("timezone", ["UTC", "Asia/Tokyo"])
