@@ -143,7 +143,7 @@ def run_index(
                 if first.reports:  # nothing to do: no stage runs
                     run.sources[source] = SourceRun(*first.reports)
                     continue
-                discovery = stage_session_files(source, roots[source], db_path, staging, run_id=run.run_id, files=first.files)
+                discovery = stage_session_files(source, roots[source], db_path, staging, run_id=run.run_id, first=first)
                 parse = stage_parsed_sessions(source, staging, full=full, progress=progress, run_id=run.run_id, pool=pool)
                 index = load_session_index(source, staging, db_path, run_id=run.run_id)
                 run.sources[source] = SourceRun(discovery, parse, index)

@@ -156,19 +156,13 @@ def new_run_id() -> str:
 
 
 def stage_session_files(source: Source, roots: list[Path], db_path: Path, staging: StagingArea, run_id: str | None = None,
-                        files: list[SessionFile] | None = None) -> DiscoveryReport:
-    """Pass 1: the source's files (``files``, when the caller has just discovered them), which
-    of them are new or changed, staged for the parse."""
+                        first: FirstLook | None = None) -> DiscoveryReport:
+    """Pass 1: the source's files, which of them are new or changed, staged for the parse
+    (``first``: what the run's first look already found, so neither is read twice)."""
     # absolute, so the index names the same file the same way from any working directory
     roots = [Path(os.path.abspath(r)) for r in roots]
-    files = discover(source, roots) if files is None else files
-    known: dict[str, tuple[int, int]] = {}
-    if Path(db_path).exists():
-        con = connect(db_path, read_only=True)
-        try:
-            known = indexed_fingerprints(con, source)
-        finally:
-            con.close()
+    files = discover(source, roots) if first is None else first.files
+    known = first.known if first is not None and first.known is not None else _fingerprints(source, db_path)
     changed = {f.path for f in files if known.get(f.path) != f.fingerprint}
     new = sum(1 for f in files if f.path not in known)
     present = {f.path for f in files}
@@ -184,6 +178,17 @@ def stage_session_files(source: Source, roots: list[Path], db_path: Path, stagin
     staging.write(source, "files", run_id or new_run_id(), {"files": files_table(files, changed)}, {"source": source.value, **{k: v for k, v in report.__dict__.items() if k != "source"}})
     pause_point("after_discovery")
     return report
+
+
+def _fingerprints(source: Source, db_path: Path) -> dict[str, tuple[int, int]]:
+    """path -> (size, mtime_ns) of the source's files as the index last read them."""
+    if not Path(db_path).exists():
+        return {}
+    con = connect(db_path, read_only=True)
+    try:
+        return indexed_fingerprints(con, source)
+    finally:
+        con.close()
 
 
 # --- pass 2 -------------------------------------------------------------------------------
@@ -363,6 +368,7 @@ class FirstLook:
     when there is nothing to do."""
 
     files: list[SessionFile]
+    known: dict[str, tuple[int, int]] | None = None  # path -> (size, mtime_ns) as indexed, when it was read
     reports: tuple[DiscoveryReport, ParseReport, IndexReport] | None = None
 
 
@@ -386,7 +392,7 @@ def look_first(source: Source, roots: list[Path], db_path: Path, run_id: str, fu
         if (list(recorded[0][0]) if recorded else None) != names or any(
                 states.get(f.path) != (f.size, f.mtime_ns, False) for f in files) or any(
                 not missing and path not in on_disk for path, (_, _, missing) in states.items()):
-            return FirstLook(files)
+            return FirstLook(files, {path: (size, mtime) for path, (size, mtime, _) in states.items()})
         empty = {"reason": [], "lines_ok": [], "lines_malformed": [], "session_ids": [], "unknown_types": [], "parse_ms": []}
         metrics = run_metrics({"files_scanned": len(files)}, empty)
         # one statement (executemany costs a round trip a row)
@@ -397,7 +403,7 @@ def look_first(source: Source, roots: list[Path], db_path: Path, run_id: str, fu
         n_sessions, n_messages, tokens = _totals(con, source) if states else (0, 0, dict.fromkeys(TOKEN_KEYS, 0))
     finally:
         con.close()
-    return FirstLook(files, (
+    return FirstLook(files, reports=(
         DiscoveryReport(source, len(files), 0, 0, len(files), gone, names),
         ParseReport(source, False, 0, 0, 0),
         IndexReport(source, run_id, WriteSummary(0, 0, n_sessions, 0, 0, gone, changed=False), n_sessions, n_messages, tokens, {}),
