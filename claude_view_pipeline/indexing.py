@@ -130,7 +130,8 @@ def run_index(
     progress: Progress | None = None,
 ) -> IndexRun:
     """Index the chosen sources into db_path, one source after the other (one writer), then
-    check the index and, when anything changed, bring daily_usage up to date. A failure
+    check the index, bring daily_usage up to date when anything changed, and keep the search
+    index current. A failure
     stops the run and is reported in ``error`` (the index keeps its last committed state)."""
     run = IndexRun(new_run_id(), db_path)
     staging = StagingArea.beside(db_path)
